@@ -24,6 +24,8 @@ WILDCARD = "<*>"
 STRONG_SLOT = 0
 WEAK_SLOT = 1
 RUN_SLOT = 2
+# A list of this many values or more is one variable even while its length has not varied.
+LONG_LIST = 10
 KeyItem = str | int
 _T = TypeVar("_T")
 Key = tuple[KeyItem, ...]
@@ -130,6 +132,7 @@ class Group:
     """
 
     key: Key
+    gid: str
     slots: list[str | None] = field(default_factory=list)
     runs: list[int | None] = field(default_factory=list)
     count: int = 0
@@ -137,7 +140,9 @@ class Group:
 
     @classmethod
     def start(cls, masked: Masked) -> Group:
-        return cls(masked.key, list(masked.weak_values), list(masked.run_lengths))
+        slots: list[str | None] = list(masked.weak_values)
+        runs: list[int | None] = list(masked.run_lengths)
+        return cls(masked.key, key_id(masked.key), slots, runs)
 
     def observe(self, masked: Masked, times: int = 1) -> bool:
         """Count a message; return True when the template text changed because a slot varied."""
@@ -175,6 +180,7 @@ class Group:
             elif item == RUN_SLOT:
                 length = self.runs[run_index]
                 run_index += 1
-                yield WILDCARD if length is None else " ".join([WILDCARD] * length)
+                long_list = length is None or length >= LONG_LIST
+                yield WILDCARD if long_list else " ".join([WILDCARD] * length)
             else:
                 yield WILDCARD

@@ -42,19 +42,23 @@ _USER_WORDS: Final = frozenset({"user", "User", "USER"})
 _SIZED_KINDS: Final = frozenset({"number", "size"})
 _MAC: Final = re.compile(r"^(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
 _IPV6: Final = re.compile(r"^(?=.*::|(?:[^:]*:){7})[0-9A-Fa-f:]{2,39}(?:%\w+)?$")
-_UUID: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID: Final = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 _IPV4: Final = re.compile(r"^/?(?:\d{1,3}\.){3}\d{1,3}$")
 _HEX: Final = re.compile(r"^(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]*\d[0-9a-fA-F]*)$")
 _LETTER_HEX: Final = re.compile(r"[a-fA-F]")
-_DURATION: Final = re.compile(r"^[-+]?\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d)$")
+_DURATION: Final = re.compile(
+    r"^[-+]?\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d)$"
+)
 _SIZE: Final = re.compile(r"^\d+(?:\.\d+)?(?:[KMGTP]i?[Bb]?|[kKMGTP]bytes|bytes|B|b|kb)$")
 _NUMBER: Final = re.compile(r"^[-+]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?%?$")
 _LONG_DIGITS: Final = re.compile(r"\d{3,}")
 _DOTTED_PREFIX: Final = re.compile(r"^([A-Za-z]{2,})([-.])(.*\d.*)$")
-_NAME_WITH_DIGIT: Final = re.compile(r"^[A-Za-z]+\d$")
+_NAME_WITH_DIGIT: Final = re.compile(r"^[A-Za-z]{1,4}\d$")
 _MULTI_HYPHEN_HOST: Final = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+){2,}$")
 _PATH_START: Final = ("/", "~/", "./", "../")
-_CONSTANT_WORDS: Final = frozenset({"true", "false", "null"})
+_VALUE_WORDS: Final = {"true": "bool", "false": "bool", "null": "bool", "root": "user"}
 
 
 def split_message(message: str) -> list[Segment]:
@@ -79,13 +83,21 @@ def _scan_words(text: str, out: list[Segment]) -> None:
             out.append((LITERAL, " "))
         if previous in _USER_WORDS and word.isalnum() and out:
             out.append(("user", word))
-        elif word in _UNIT_WORDS and len(out) >= 2 and out[-2][0] in _SIZED_KINDS:
+        elif _is_unit_after_number(word, out):
             out.pop()
-            kind, value = out.pop()
-            out.append(("size", f"{value} {word}"))
+            value = out.pop()[1]
+            unit, tail = _strip_tail(word)
+            out.append(("size", f"{value} {unit}"))
+            if tail:
+                out.append((LITERAL, tail))
         else:
             _scan_word(word, out)
         previous = word
+
+
+def _is_unit_after_number(word: str, out: list[Segment]) -> bool:
+    """``12.5 KB``: a size unit written after its number belongs to the same variable."""
+    return len(out) >= 2 and out[-2][0] in _SIZED_KINDS and _strip_tail(word)[0] in _UNIT_WORDS
 
 
 def _scan_word(word: str, out: list[Segment]) -> None:
@@ -199,8 +211,7 @@ def _scan_slashed(piece: str, out: list[Segment]) -> None:
 
 def _scan_atom(atom: str, out: list[Segment]) -> None:
     if not _has_digit(atom):
-        kind = "bool" if atom.lower() in _CONSTANT_WORDS else LITERAL
-        out.append((kind, atom))
+        out.append((_VALUE_WORDS.get(atom.lower(), LITERAL), atom))
         return
     if _NAME_WITH_DIGIT.match(atom):
         # eth1, alt0, L3, PSR0: device and register names are fixed words in the ground truth.
@@ -235,7 +246,7 @@ def _is_host(atom: str) -> bool:
 def _classify(atom: str) -> str:
     """Kind of one separator-free token that may hold a variable."""
     if not _has_digit(atom):
-        return "bool" if atom.lower() in _CONSTANT_WORDS else LITERAL
+        return _VALUE_WORDS.get(atom.lower(), LITERAL)
     if atom[0].isdigit() or atom[0] in "-+" and len(atom) > 1:
         return _numeric_kind(atom)
     if _is_host(atom):

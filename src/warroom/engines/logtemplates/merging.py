@@ -1,0 +1,121 @@
+"""Second-stage merging of shape groups whose templates differ in one word.
+
+Why this exists: exact shape grouping keeps apart messages such as ``synchronized to LOCAL(0)``
+and ``synchronized to 10.0.0.1`` (the variable has a different shape) or ``removing echo`` and
+``removing daytime`` (a word that is really a value).  Like Drain's similarity step, groups with
+the same number of words are compared position by position, but we merge only when exactly one
+word differs and either
+
+* every differing word already holds a variable (``LOCAL(<*>),`` / ``<*>,``), or
+* the position holds at least ``min_distinct_words`` different words and is not the first word
+  (first words are usually verbs or component names that name different events).
+
+Fewer distinct plain words (``via interface alt0`` / ``ee0``; ``from NEW to INITED``) stay
+separate templates, which is what the corrected ground truth does.  The index is a hash of
+"template with one word left out", so each new group costs one lookup per word, and merged
+groups form a union-find forest whose root id is the smallest member id (commutative, so two
+workers merging in either order agree).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .groups import WILDCARD, collapse_wildcards
+
+Signature = tuple[int, tuple[str, ...]]
+_EDGE_PUNCTUATION = frozenset("()[]{},;:.'\"#=/@|!?-")
+
+
+def _common_edges(words: list[str]) -> tuple[str, str]:
+    """Longest punctuation prefix and suffix shared by all ``words`` (kept around ``<*>``)."""
+    first = words[0]
+    prefix = 0
+    while prefix < len(first) and first[prefix] in _EDGE_PUNCTUATION:
+        if any(len(w) <= prefix or w[prefix] != first[prefix] for w in words):
+            break
+        prefix += 1
+    suffix = 0
+    while suffix < len(first) - prefix and first[-1 - suffix] in _EDGE_PUNCTUATION:
+        if any(len(w) <= suffix + prefix or w[-1 - suffix] != first[-1 - suffix] for w in words):
+            break
+        suffix += 1
+    return first[:prefix], first[len(first) - suffix :] if suffix else ""
+
+
+def merge_words(templates: list[tuple[str, ...]]) -> str:
+    """Word-wise merge: equal words stay, differing words become ``<*>`` inside shared edges."""
+    if len({len(t) for t in templates}) != 1:
+        return " ".join(templates[0])
+    out = []
+    for column in zip(*templates, strict=True):
+        if len(set(column)) == 1:
+            out.append(column[0])
+        else:
+            head, tail = _common_edges(list(column))
+            out.append(head + WILDCARD + tail)
+    return collapse_wildcards(" ".join(out))
+
+
+@dataclass
+class Clusters:
+    """Union-find over group ids, fed with each group's current template."""
+
+    min_distinct_words: int = 4
+    parent: dict[str, str] = field(default_factory=dict)
+    words: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    index: dict[Signature, dict[str, str]] = field(default_factory=dict)
+    member_ids: dict[str, list[str]] = field(default_factory=dict)
+
+    def find(self, gid: str) -> str:
+        root = gid
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while gid != root:
+            gid, self.parent[gid] = self.parent[gid], root
+        return root
+
+    def members(self, root: str) -> list[str]:
+        return self.member_ids.get(root, [root])
+
+    def update(self, gid: str, template: str) -> list[tuple[str, str]]:
+        """Index ``gid`` under its (new) template; return the unions done as (old, new) roots."""
+        self._unindex(gid)
+        words = tuple(template.split(" "))
+        self.words[gid] = words
+        if gid not in self.parent:
+            self.parent[gid] = gid
+            self.member_ids[gid] = [gid]
+        unions: list[tuple[str, str]] = []
+        for position in range(len(words)):
+            signature = (position, words[:position] + words[position + 1 :])
+            bucket = self.index.setdefault(signature, {})
+            bucket[gid] = words[position]
+            if len(bucket) > 1 and self._should_merge(position, bucket):
+                unions.extend(self._union_all(bucket))
+        return unions
+
+    def _unindex(self, gid: str) -> None:
+        old = self.words.get(gid)
+        if old is None:
+            return
+        for position in range(len(old)):
+            bucket = self.index.get((position, old[:position] + old[position + 1 :]))
+            if bucket is not None:
+                bucket.pop(gid, None)
+
+    def _should_merge(self, position: int, bucket: dict[str, str]) -> bool:
+        values = set(bucket.values())
+        if len(values) < 2:
+            return False
+        if all(WILDCARD in value for value in values):
+            return True
+        return position > 0 and len(values) >= self.min_distinct_words
+
+    def _union_all(self, bucket: dict[str, str]) -> list[tuple[str, str]]:
+        roots = sorted({self.find(g) for g in bucket})
+        target = roots[0]
+        for root in roots[1:]:
+            self.parent[root] = target
+            self.member_ids[target].extend(self.member_ids.pop(root))
+        return [(root, target) for root in roots[1:]]
