@@ -6,7 +6,9 @@ and ``synchronized to 10.0.0.1`` (the variable has a different shape) or ``remov
 the same number of words are compared position by position, but we merge only when exactly one
 word differs and either
 
-* every differing word already holds a variable (``LOCAL(<*>),`` / ``<*>,``), or
+* every differing word is a variable (``LOCAL(<*>),`` / ``<*>,``) or an instance of one
+  (``chdir(pwd)`` next to ``chdir(<*>)``), and the variable words do not carry different
+  fixed names (``dcbf.....<*>`` / ``icbi.....<*>`` stay apart), or
 * the position holds at least ``min_distinct_words`` different words and is not the first word
   (first words are usually verbs or component names that name different events).
 
@@ -19,7 +21,9 @@ workers merging in either order agree).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .groups import WILDCARD, collapse_wildcards
 
@@ -41,6 +45,19 @@ def _common_edges(words: list[str]) -> tuple[str, str]:
             break
         suffix += 1
     return first[:prefix], first[len(first) - suffix :] if suffix else ""
+
+
+def _letters(word: str) -> str:
+    return "".join(c for c in word.replace(WILDCARD, " ") if c.isalpha())
+
+
+def _matches_any(word: str, patterns: list[str]) -> bool:
+    return any(_pattern(p).fullmatch(word) is not None for p in patterns)
+
+
+@lru_cache(maxsize=4096)
+def _pattern(template_word: str) -> re.Pattern[str]:
+    return re.compile(".*?".join(re.escape(part) for part in template_word.split(WILDCARD)), re.S)
 
 
 def merge_words(templates: list[tuple[str, ...]]) -> str:
@@ -88,6 +105,8 @@ class Clusters:
             self.member_ids[gid] = [gid]
         unions: list[tuple[str, str]] = []
         for position in range(len(words)):
+            if len(words) < 2:
+                break
             signature = (position, words[:position] + words[position + 1 :])
             bucket = self.index.setdefault(signature, {})
             bucket[gid] = words[position]
@@ -108,8 +127,13 @@ class Clusters:
         values = set(bucket.values())
         if len(values) < 2:
             return False
-        if all(WILDCARD in value for value in values):
-            return True
+        patterns = [v for v in values if WILDCARD in v]
+        plain = [v for v in values if WILDCARD not in v]
+        if any(not any(c.isalnum() for c in v) for v in plain):
+            return False
+        if patterns and all(_matches_any(v, patterns) for v in plain):
+            # every literal word is an instance of a variable word: same slot, different values
+            return len({_letters(v) for v in patterns} - {""}) <= 1
         return position > 0 and len(values) >= self.min_distinct_words
 
     def _union_all(self, bucket: dict[str, str]) -> list[tuple[str, str]]:

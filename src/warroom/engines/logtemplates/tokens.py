@@ -54,7 +54,7 @@ _DURATION: Final = re.compile(
 _SIZE: Final = re.compile(r"^\d+(?:\.\d+)?(?:[KMGTP]i?[Bb]?|[kKMGTP]bytes|bytes|B|b|kb)$")
 _NUMBER: Final = re.compile(r"^[-+]?\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?%?$")
 _LONG_DIGITS: Final = re.compile(r"\d{3,}")
-_DOTTED_PREFIX: Final = re.compile(r"^([A-Za-z]{2,})([-.])(.*\d.*)$")
+_DOTTED_PREFIX: Final = re.compile(r"^([A-Za-z]{2,})(-(?=.*\d)|\.(?=\d+$))(.+)$")
 _NAME_WITH_DIGIT: Final = re.compile(r"^[A-Za-z]{1,4}\d$")
 _MULTI_HYPHEN_HOST: Final = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+){2,}$")
 _PATH_START: Final = ("/", "~/", "./", "../")
