@@ -180,7 +180,9 @@ class Group:
             elif item == RUN_SLOT:
                 length = self.runs[run_index]
                 run_index += 1
-                long_list = length is None or length >= LONG_LIST
-                yield WILDCARD if long_list else " ".join([WILDCARD] * length)
+                if length is None or length >= LONG_LIST:
+                    yield WILDCARD
+                else:
+                    yield " ".join([WILDCARD] * length)
             else:
                 yield WILDCARD

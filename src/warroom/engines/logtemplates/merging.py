@@ -136,6 +136,10 @@ class Clusters:
             return len({_letters(v) for v in patterns} - {""}) <= 1
         return position > 0 and len(values) >= self.min_distinct_words
 
+    def link(self, first: str, second: str) -> list[tuple[str, str]]:
+        """Put two groups in one cluster (used when loading saved merges)."""
+        return self._union_all({first: "", second: ""})
+
     def _union_all(self, bucket: dict[str, str]) -> list[tuple[str, str]]:
         roots = sorted({self.find(g) for g in bucket})
         target = roots[0]

@@ -68,9 +68,17 @@ class TemplateStore:
     def cluster_ids(self) -> list[str]:
         return sorted({self.clusters.find(gid) for gid in self.by_id})
 
+    def link(self, first: str, second: str) -> None:
+        """Merge the clusters of two known group ids (no-op for unknown ids)."""
+        if first in self.by_id and second in self.by_id:
+            self._renamed(self.clusters.link(first, second))
+
     def _reindex(self, group: Group) -> None:
         self._templates.pop(self.clusters.find(group.gid), None)
-        for old, new in self.clusters.update(group.gid, group.template):
+        self._renamed(self.clusters.update(group.gid, group.template))
+
+    def _renamed(self, unions: list[tuple[str, str]]) -> None:
+        for old, new in unions:
             self._templates.pop(old, None)
             self._templates.pop(new, None)
             self.renamed[old] = new
