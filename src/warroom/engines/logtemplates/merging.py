@@ -28,6 +28,8 @@ from functools import lru_cache
 from .groups import WILDCARD, collapse_wildcards
 
 Signature = tuple[int, tuple[str, ...]]
+_MAX_MATCH_CHARS = 256
+_MAX_MATCH_WILDCARDS = 4
 _EDGE_PUNCTUATION = frozenset("()[]{},;:.'\"#=/@|!?-")
 
 
@@ -52,7 +54,13 @@ def _letters(word: str) -> str:
 
 
 def _matches_any(word: str, patterns: list[str]) -> bool:
-    return any(_pattern(p).fullmatch(word) is not None for p in patterns)
+    # Lazy wildcards backtrack polynomially in their number: only short, simple words qualify.
+    if len(word) > _MAX_MATCH_CHARS:
+        return False
+    return any(
+        p.count(WILDCARD) <= _MAX_MATCH_WILDCARDS and _pattern(p).fullmatch(word) is not None
+        for p in patterns
+    )
 
 
 @lru_cache(maxsize=4096)

@@ -29,8 +29,8 @@ Segment = tuple[str, str]
 """``(kind, text)``: kind is ``LITERAL``, ``WEAK`` or a strong variable kind such as ``"ip"``."""
 
 _SEPARATORS: Final = re.compile(r"(\.{2,}|[=:,;()\[\]{}<>\"'@|#*+!?&^`]+)")
-_URL: Final = re.compile(r"[A-Za-z][\w+.-]*://|(?<![\w])[A-Za-z]:\\")
-_EMAIL: Final = re.compile(r"[\w.+-]*\d[\w.+-]*@[A-Za-z][\w-]*(?:\.[\w-]+)*")
+_URL: Final = re.compile(r"(?<![\w+.-])[A-Za-z][\w+.-]*://|(?<![\w])[A-Za-z]:\\")
+_EMAIL: Final = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z][\w-]*(?:\.[\w-]+)*")
 _DATE: Final = re.compile(
     r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? +)?"
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* +\d{1,2},? +"
@@ -40,13 +40,18 @@ _DATE: Final = re.compile(
 _UNIT_WORDS: Final = frozenset({"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"})
 _USER_WORDS: Final = frozenset({"user", "User", "USER"})
 _SIZED_KINDS: Final = frozenset({"number", "size"})
+_UNIT_SUFFIXES: Final = frozenset(u + end for u in _UNIT_WORDS for end in ("", ",", ".", ";", ")"))
+_DIGIT: Final = re.compile(r"\d")
+# Words repeat across messages far more than messages do; their segments are cached.
+_WORD_CACHE: dict[str, tuple[Segment, ...]] = {}
+_WORD_CACHE_SIZE: Final = 100_000
 _MAC: Final = re.compile(r"^(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
 _IPV6: Final = re.compile(r"^(?=.*::|(?:[^:]*:){7})[0-9A-Fa-f:]{2,39}(?:%\w+)?$")
 _UUID: Final = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 _IPV4: Final = re.compile(r"^/?(?:\d{1,3}\.){3}\d{1,3}$")
-_HEX: Final = re.compile(r"^(?:0[xX][0-9a-fA-F]+|[0-9a-fA-F]*\d[0-9a-fA-F]*)$")
+_HEX: Final = re.compile(r"^(?:0[xX])?[0-9a-fA-F]+$")
 _LETTER_HEX: Final = re.compile(r"[a-fA-F]")
 _DURATION: Final = re.compile(
     r"^[-+]?\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d)$"
@@ -65,7 +70,7 @@ def split_message(message: str) -> list[Segment]:
     """Cut ``message`` into literal and variable segments; words are joined by one space."""
     segments: list[Segment] = []
     position = 0
-    if any(c.isdigit() for c in message):
+    if ":" in message and _DIGIT.search(message):
         for date in _DATE.finditer(message):
             _scan_words(message[position : date.start()], segments)
             if segments:
@@ -78,12 +83,13 @@ def split_message(message: str) -> list[Segment]:
 
 def _scan_words(text: str, out: list[Segment]) -> None:
     previous = ""
+    cache = _WORD_CACHE
     for word in text.split():
         if out:
             out.append((LITERAL, " "))
         if previous in _USER_WORDS and word.isalnum() and out:
             out.append(("user", word))
-        elif _is_unit_after_number(word, out):
+        elif word in _UNIT_SUFFIXES and _is_unit_after_number(word, out):
             out.pop()
             value = out.pop()[1]
             unit, tail = _strip_tail(word)
@@ -91,7 +97,14 @@ def _scan_words(text: str, out: list[Segment]) -> None:
             if tail:
                 out.append((LITERAL, tail))
         else:
-            _scan_word(word, out)
+            segments = cache.get(word)
+            if segments is None:
+                if len(cache) >= _WORD_CACHE_SIZE:
+                    cache.clear()
+                found: list[Segment] = []
+                _scan_word(word, found)
+                segments = cache[word] = tuple(found)
+            out.extend(segments)
         previous = word
 
 
@@ -104,7 +117,11 @@ def _scan_word(word: str, out: list[Segment]) -> None:
     if word.isalpha():
         out.append((LITERAL, word))
         return
-    url = _URL.search(word) or _EMAIL.search(word)
+    url = _URL.search(word) if ":" in word else None
+    if url is None and "@" in word:
+        url = _EMAIL.search(word)
+        if url is not None and not _has_digit(url.group().split("@")[0]):
+            url = None
     if url is not None:
         _scan_pieces(word[: url.start()], out)
         if url.group().endswith("\\") or "@" in url.group():
@@ -235,7 +252,7 @@ def _is_backslash_path(piece: str) -> bool:
 
 
 def _has_digit(text: str) -> bool:
-    return any(c.isdigit() for c in text)
+    return _DIGIT.search(text) is not None
 
 
 def _is_host(atom: str) -> bool:

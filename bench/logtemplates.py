@@ -1,0 +1,198 @@
+"""Warroom's log template miner against drain3, side by side, in one run.
+
+1. Accuracy on the Loghub-2k systems in ../shared with the reference evaluator
+   (../shared/tools/loghub_eval.py, imported by path): GA, PA, FGA, FTA per system and the mean,
+   for the original and the corrected ground truth.  drain3 runs with the evaluator's
+   per-system benchmark settings; Warroom runs with its one default configuration.
+2. Throughput and peak memory on the same 1,000,000 real lines (the shared logs' Content
+   lines repeated in order), each parser in its own subprocess so peak RSS (ru_maxrss) is its
+   own.  drain3 runs with its default configuration, the fastest one.
+
+Usage: python bench/logtemplates.py [--lines 1000000] [--skip-accuracy] [--skip-throughput]
+The shared folder is ../shared next to the repository, or $WARROOM_SHARED_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+OURS = "warroom.engines.logtemplates:mine_templates"
+METRICS = ("GA", "PA", "FGA", "FTA")
+
+
+def shared_dir() -> Path:
+    configured = os.environ.get("WARROOM_SHARED_DIR")
+    path = Path(configured) if configured else REPO.parent / "shared"
+    if not (path / "tools" / "loghub_eval.py").is_file():
+        raise SystemExit(
+            f"shared data not found: {path / 'tools' / 'loghub_eval.py'} is missing "
+            "(set WARROOM_SHARED_DIR to the folder holding data/ and tools/)"
+        )
+    return path
+
+
+def load_evaluator(shared: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "loghub_eval", shared / "tools" / "loghub_eval.py"
+    )
+    if spec is None or spec.loader is None:
+        raise SystemExit("cannot import loghub_eval.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # load_callable() reads a module-level REPO_ROOT that the evaluator never defines.
+    if not hasattr(module, "REPO_ROOT"):
+        module.REPO_ROOT = str(REPO / "src")
+    return module
+
+
+def accuracy(evaluator: ModuleType, root: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for gt in ("original", "corrected"):
+        for parser in ("drain3", OURS):
+            rows = [
+                evaluator.evaluate_dataset(name, parser, gt, 1, root, root, None)
+                for name in evaluator.PUBLIC
+            ]
+            results[(gt, parser)] = rows
+    return results
+
+
+def real_lines(evaluator: ModuleType, root: str, total: int) -> list[str]:
+    base: list[str] = []
+    for name in evaluator.PUBLIC:
+        base.extend(evaluator.load_dataset(name, "original", root, root)[0])
+    return [base[i % len(base)] for i in range(total)]
+
+
+def run_drain3(lines: list[str]) -> list[str]:
+    from drain3 import TemplateMiner
+    from drain3.template_miner_config import TemplateMinerConfig
+
+    config = TemplateMinerConfig()
+    config.profiling_enabled = False
+    miner = TemplateMiner(persistence_handler=None, config=config)
+    ids = [miner.add_log_message(line)["cluster_id"] for line in lines]
+    by_id = {c.cluster_id: c.get_template() for c in miner.drain.clusters}
+    return [by_id[i] for i in ids]
+
+
+def worker(parser: str, total: int) -> None:
+    """Subprocess body: build the lines, parse them once, print JSON figures."""
+    shared = shared_dir()
+    evaluator = load_evaluator(shared)
+    root = str(shared / "data" / "loghub-2k")
+    lines = real_lines(evaluator, root, total)
+    if parser == "drain3":
+        parse = run_drain3
+    else:
+        from warroom.engines.logtemplates import mine_templates as parse
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    out = parse(lines)
+    seconds = time.perf_counter() - start
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    figures = {
+        "lines": len(out),
+        "seconds": seconds,
+        "templates": len(set(out)),
+        "rss_before_kb": base_rss,
+        "peak_rss_kb": peak_rss,
+    }
+    print(json.dumps(figures))
+
+
+def throughput(total: int) -> dict[str, dict[str, Any]]:
+    figures = {}
+    for parser in ("drain3", "warroom"):
+        done = subprocess.run(
+            [sys.executable, __file__, "--worker", parser, "--lines", str(total)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        )
+        figures[parser] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"machine: {os.cpu_count()} cores, {model}, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()} {platform.release()}"
+    )
+
+
+def _mean(rows: list[dict[str, Any]], metric: str) -> float:
+    return sum(row[metric] for row in rows) / len(rows)
+
+
+def print_accuracy(results: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
+    for gt in ("original", "corrected"):
+        print(f"\nAccuracy, {gt} ground truth (drain3 | warroom)")
+        head = "| System | " + " | ".join(f"{m} drain3 | {m} warroom" for m in METRICS) + " |"
+        print(head)
+        print("|" + "---|" * (1 + 2 * len(METRICS)))
+        theirs, ours = results[(gt, "drain3")], results[(gt, OURS)]
+        for a, b in zip(theirs, ours, strict=True):
+            cells = " | ".join(f"{a[m]:.3f} | {b[m]:.3f}" for m in METRICS)
+            print(f"| {a['dataset']} | {cells} |")
+        means = " | ".join(f"{_mean(theirs, m):.3f} | {_mean(ours, m):.3f}" for m in METRICS)
+        print(f"| **mean** | {means} |")
+
+
+def print_throughput(figures: dict[str, dict[str, Any]]) -> None:
+    print("\nThroughput and peak memory on the same real lines (one subprocess each)")
+    print(
+        "| Parser | lines | seconds | lines/s | templates | RSS before MB | peak MB | growth MB |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for parser, f in figures.items():
+        before, peak = f["rss_before_kb"] / 1024, f["peak_rss_kb"] / 1024
+        print(
+            f"| {parser} | {f['lines']:,} | {f['seconds']:.2f} | {f['lines'] / f['seconds']:,.0f}"
+            f" | {f['templates']:,} | {before:.1f} | {peak:.1f} | {peak - before:.1f} |"
+        )
+    speedup = figures["drain3"]["seconds"] / figures["warroom"]["seconds"]
+    print(f"\nwarroom / drain3 throughput: {speedup:.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--worker", choices=["drain3", "warroom"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.lines)
+        return
+    shared = shared_dir()
+    print(machine())
+    if not args.skip_accuracy:
+        evaluator = load_evaluator(shared)
+        print_accuracy(accuracy(evaluator, str(shared / "data" / "loghub-2k")))
+    if not args.skip_throughput:
+        print_throughput(throughput(args.lines))
+
+
+if __name__ == "__main__":
+    main()
