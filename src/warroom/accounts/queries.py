@@ -1,0 +1,64 @@
+"""Read side of accounts: who is behind a session cookie, user and token listings."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from warroom.accounts.models import ApiToken, BrowserSession, User
+from warroom.accounts.passwords import digest
+from warroom.accounts.schemas import TokenOut, UserOut
+from warroom.actors import Actor, Role, require_admin
+from warroom.db.base import utcnow
+from warroom.db.engine import Database
+from warroom.errors import NotFound
+
+
+def find_session_actor(db: Database, *, session_token: str) -> Actor | None:
+    """The actor of a live browser session, or None when expired, unknown or disabled."""
+    with db.read_session() as session:
+        row = session.execute(
+            select(User)
+            .join(BrowserSession, BrowserSession.user_id == User.id)
+            .where(
+                BrowserSession.token_hash == digest(session_token),
+                BrowserSession.expires_at > utcnow(),
+                User.disabled.is_(False),
+            )
+        ).scalar_one_or_none()
+    if row is None:
+        return None
+    return Actor(user_id=row.id, label=row.email, role=Role(row.role))
+
+
+def list_users(db: Database, actor: Actor) -> list[UserOut]:
+    require_admin(actor, action="listing users")
+    with db.read_session() as session:
+        users = session.scalars(select(User).order_by(User.email)).all()
+        return [UserOut.model_validate(user) for user in users]
+
+
+def get_user(db: Database, actor: Actor, *, user_id: int) -> UserOut:
+    if actor.user_id != user_id:
+        require_admin(actor, action="reading other users")
+    with db.read_session() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"user {user_id}")
+        return UserOut.model_validate(user)
+
+
+def find_user_by_email(db: Database, *, email: str) -> UserOut | None:
+    with db.read_session() as session:
+        user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+        return UserOut.model_validate(user) if user else None
+
+
+def list_tokens(db: Database, actor: Actor, *, user_id: int | None = None) -> list[TokenOut]:
+    """Tokens of one user (own tokens, or anyone's for admins); all tokens for admins."""
+    if user_id is None or user_id != actor.user_id:
+        require_admin(actor, action="listing other users' tokens")
+    query = select(ApiToken).order_by(ApiToken.created_at.desc())
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    with db.read_session() as session:
+        return [TokenOut.model_validate(token) for token in session.scalars(query)]

@@ -1,0 +1,87 @@
+"""`create_app(settings)`: the web composition root. Every domain's routes are mounted here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+
+from warroom import __version__
+from warroom.accounts import api as accounts_api
+from warroom.accounts import pages as accounts_pages
+from warroom.audit import api as audit_api
+from warroom.audit import pages as audit_pages
+from warroom.catalog import api as catalog_api
+from warroom.catalog import pages as catalog_pages
+from warroom.config import Settings
+from warroom.db.engine import Database, open_database
+from warroom.db.migrate import check_schema
+from warroom.http import health, home
+from warroom.http.csrf import CSRF_COOKIE
+from warroom.http.limits import BodySizeLimit
+from warroom.http.problems import install_problem_handlers
+from warroom.http.templating import build_environment
+
+STATIC_DIR = Path(__file__).parent / "http" / "static"
+DOMAIN_TEMPLATE_DIRS = [
+    Path(__file__).parent / domain / "templates" for domain in ("accounts", "audit", "catalog")
+]
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+}
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+    """Build the application for `settings`; refuses a database that is not migrated."""
+    db = database or open_database(settings)
+    check_schema(db.writer)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            db.dispose()
+
+    app = FastAPI(
+        title="Warroom",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.templates = build_environment(DOMAIN_TEMPLATE_DIRS)
+    install_problem_handlers(app)
+    app.middleware("http")(_browser_cookies_and_headers)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for router in (health.router, accounts_api.router, catalog_api.router, audit_api.router):
+        app.include_router(router, prefix="/api/v1")
+    for router in (home.router, accounts_pages.router, catalog_pages.router, audit_pages.router):
+        app.include_router(router, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+async def _browser_cookies_and_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    nonce = getattr(request.state, "new_csrf_nonce", None)
+    if nonce and CSRF_COOKIE not in request.cookies:
+        settings: Settings = request.app.state.settings
+        response.set_cookie(
+            CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=settings.secure_cookies
+        )
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

@@ -1,0 +1,129 @@
+"""Appending to and verifying the hash-chained audit trail.
+
+Each entry stores the SHA-256 of its own canonical content plus the previous entry's hash, and
+a gap-free sequence number; editing, deleting or reordering any row breaks the chain at that
+row. Appends are serialised in the database (PostgreSQL advisory transaction lock; SQLite's
+write lock), so several server processes still build one linear chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from warroom.actors import Actor, require_admin
+from warroom.audit.models import AuditEntry
+from warroom.audit.schemas import ChainReport
+from warroom.db.base import utcnow
+from warroom.db.engine import Database
+
+GENESIS_HASH = "0" * 64
+_CHAIN_LOCK_KEY = 0x5741_5252  # "WARR": one advisory lock id for the chain head
+_VERIFY_BATCH = 1000
+
+
+def append_entry(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str,
+    object_type: str,
+    object_id: object,
+    summary: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry inside the caller's transaction (never commits on its own)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    head = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
+    entry = AuditEntry(
+        seq=(head.seq + 1) if head else 1,
+        at=utcnow(),
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        summary=_json_native(summary or {}),
+        prev_hash=head.hash if head else GENESIS_HASH,
+        note="",
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """SHA-256 over the entry's canonical JSON content and the previous hash."""
+    content = {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(timespec="microseconds"),
+        "actor_user_id": entry.actor_user_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "summary": entry.summary,
+        "prev_hash": entry.prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def verify_chain(db: Database, actor: Actor) -> ChainReport:
+    """Walk the whole chain in order and report the first entry that does not fit."""
+    require_admin(actor, action="verifying the audit trail")
+    with db.read_session() as session:
+        checked = 0
+        previous_hash = GENESIS_HASH
+        for expected_seq, entry in enumerate(_entries_in_order(session), start=1):
+            reason = _mismatch(entry, expected_seq, previous_hash)
+            if reason:
+                return ChainReport(
+                    intact=False,
+                    entries_checked=checked,
+                    first_bad_seq=entry.seq,
+                    first_bad_id=entry.id,
+                    reason=reason,
+                )
+            checked += 1
+            previous_hash = entry.hash
+        return ChainReport(intact=True, entries_checked=checked)
+
+
+def _mismatch(entry: AuditEntry, expected_seq: int, previous_hash: str) -> str | None:
+    if entry.seq != expected_seq:
+        return f"sequence jumps from {expected_seq - 1} to {entry.seq}: entries missing"
+    if entry.prev_hash != previous_hash:
+        return "previous-hash link broken: an entry before it was changed, removed or reordered"
+    if entry_hash(entry) != entry.hash:
+        return "content does not match its hash: the entry was edited"
+    return None
+
+
+def _entries_in_order(session: Session) -> Iterator[AuditEntry]:
+    last_seq = 0
+    while True:
+        batch = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.seq > last_seq)
+            .order_by(AuditEntry.seq)
+            .limit(_VERIFY_BATCH)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        last_seq = batch[-1].seq
+        session.expunge_all()
+
+
+def _json_native(summary: dict[str, Any]) -> dict[str, Any]:
+    # Store exactly what the hash covers: JSON round-trip turns dates, enums and tuples into
+    # the values the database will hand back.
+    native: dict[str, Any] = json.loads(json.dumps(summary, default=str, sort_keys=True))
+    return native

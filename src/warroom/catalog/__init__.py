@@ -1,0 +1,1 @@
+"""The service catalog: teams, services, and the dependency graph between services."""

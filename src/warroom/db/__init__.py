@@ -1,0 +1,1 @@
+"""Storage plumbing: declarative base, engines per dialect, unit of work, migrations."""

@@ -1,0 +1,13 @@
+"""Every domain's tables, imported in one explicit list so the metadata is complete.
+
+Imported by the migration environment and by the composition roots, never by domains.
+"""
+
+from warroom.accounts import models as accounts_models
+from warroom.audit import models as audit_models
+from warroom.catalog import models as catalog_models
+from warroom.db.base import Base
+
+metadata = Base.metadata
+
+__all__ = ["accounts_models", "audit_models", "catalog_models", "metadata"]
