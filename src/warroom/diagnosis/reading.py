@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import tarfile
 import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final, cast
 
 import zstandard
 
@@ -116,7 +116,7 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _raw_lines(stream: io.BufferedReader, counters: Counter[str]) -> Iterator[bytes]:
+def _raw_lines(stream: io.BufferedReader[Any], counters: Counter[str]) -> Iterator[bytes]:
     while True:
         raw = stream.readline(MAX_LINE_BYTES)
         if not raw:
@@ -158,7 +158,7 @@ def _open_file(path: Path) -> tuple[Callable[[], IO[bytes]], Callable[[], int]]:
         handle = path.open("rb")
         raw[0] = handle
         if path.name.endswith(".gz"):
-            return gzip.GzipFile(fileobj=handle)
+            return cast(IO[bytes], gzip.GzipFile(fileobj=handle))
         if path.name.endswith((".zst", ".zstd")):
             reader: IO[bytes] = zstandard.ZstdDecompressor().stream_reader(handle)
             return reader
@@ -234,7 +234,9 @@ def _tar_sources(path: Path, names: _Names, issues: list[Issue]) -> Iterator[Sou
                 extracted = archive.extractfile(member)
                 if extracted is None:
                     continue
-                yield _member(path, member.name, int(member.mtime) * 10**9, extracted, handle, names)
+                yield _member(
+                    path, member.name, int(member.mtime) * 10**9, extracted, handle, names
+                )
     except _READ_ERRORS as exc:
         issues.append(Issue(str(path), "truncated-archive", 0, f"archive unreadable: {exc}"))
 
@@ -254,7 +256,7 @@ def _zip_sources(path: Path, names: _Names, issues: list[Issue]) -> Iterator[Sou
 
 def _zip_mtime(info: zipfile.ZipInfo) -> int | None:
     try:
-        from_fields = __import__("datetime").datetime(*info.date_time)
+        from_fields = datetime(*info.date_time)
     except ValueError:
         return None
     return int(from_fields.timestamp()) * 10**9
@@ -265,7 +267,7 @@ def _member(
 ) -> SourceStream:
     inner: IO[bytes] = stream
     if member.endswith(".gz"):
-        inner = gzip.GzipFile(fileobj=stream)
+        inner = cast(IO[bytes], gzip.GzipFile(fileobj=stream))
     elif member.endswith((".zst", ".zstd")):
         inner = zstandard.ZstdDecompressor().stream_reader(stream)
     display = f"{archive}:{member}"
@@ -292,9 +294,3 @@ def total_size(paths: Sequence[Path], named: Mapping[str, Path]) -> int:
         elif path.is_dir():
             total += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return total
-
-
-def environ_year() -> int | None:
-    """A test hook: ``WARROOM_YEAR`` fixes the year assumed for year-less timestamps."""
-    value = os.environ.get("WARROOM_YEAR", "")
-    return int(value) if value.isdigit() else None
