@@ -32,6 +32,8 @@ class TemplateStore:
             self.groups[masked.key] = group
             self.by_id[group.gid] = group
             self._reindex(group)
+            # A brand-new group's own id was never handed out, so it needs no remapping.
+            self.renamed.pop(group.gid, None)
         elif group.observe(masked, times):
             self._reindex(group)
         return group
