@@ -27,6 +27,9 @@ from typing import Any
 
 JSON = dict[str, Any]
 
+# Probe scripts print a fixed-width number: Chaos Toolkit guesses the encoding of a process's
+# output, and a short output such as "4.1\n" can be mistaken for UTF-16.
+
 # Measures p99 latency of GET <url> over <samples> requests; prints milliseconds.
 _LATENCY_SCRIPT = """\
 import sys, time, urllib.request
@@ -40,7 +43,7 @@ for _ in range(samples):
         pass
     took.append((time.monotonic() - start) * 1000.0)
 took.sort()
-print(round(took[min(len(took) - 1, int(0.99 * len(took)))], 1))
+print("%16.6f" % took[min(len(took) - 1, int(0.99 * len(took)))])
 """
 
 # Share of failed GET <url> over <samples> requests; prints a fraction.
@@ -53,7 +56,7 @@ for _ in range(samples):
         urllib.request.urlopen(url, timeout=10).read()
     except Exception:
         failed += 1
-print(failed / samples)
+print("%16.6f" % (failed / samples))
 """
 
 # Instant value of a PromQL query; prints a number (0 when the result is empty).
@@ -62,11 +65,13 @@ import json, sys, urllib.parse, urllib.request
 base, query = sys.argv[1], sys.argv[2]
 url = base.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
 result = json.load(urllib.request.urlopen(url, timeout=10))["data"]["result"]
-print(float(result[0]["value"][1]) if result else 0.0)
+print("%16.6f" % (float(result[0]["value"][1]) if result else 0.0))
 """
 
-# Sends <workers> parallel request loops to <url> for <seconds>.
+# Sends <workers> parallel request loops to <url> for <seconds>. The marker comment lets the
+# rollback find a generator that outlived the run.
 _LOAD_SCRIPT = """\
+# warroom-chaos-load
 import sys, threading, time, urllib.request
 url, seconds, workers = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 deadline = time.monotonic() + seconds
@@ -177,17 +182,19 @@ def _steady_state(ind: ServiceIndicators, samples: int) -> JSON:
         },
     ]
     if ind.prometheus_url and ind.error_rate_query:
-        script, args = _PROMQL_SCRIPT, [ind.prometheus_url, ind.error_rate_query]
+        args = ["-c", _PROMQL_SCRIPT, ind.prometheus_url, ind.error_rate_query]
     else:
-        script, args = _ERROR_RATE_SCRIPT, [ind.health_url, str(samples)]
+        args = ["-c", _ERROR_RATE_SCRIPT, ind.health_url, str(samples)]
     probes.append(
         {
-            **_process(f"{slug}-error-rate-within-objective", "probe", "python3", ["-c", script]),
+            **_process(f"{slug}-error-rate-within-objective", "probe", "python3", args),
             "tolerance": {"type": "range", "range": [0, ind.error_rate_max], "target": "stdout"},
         }
     )
-    probes[-1]["provider"]["arguments"].extend(args)
-    return {"title": f"{ind.service} keeps its health, latency and error objectives", "probes": probes}
+    return {
+        "title": f"{ind.service} keeps its health, latency and error objectives",
+        "probes": probes,
+    }
 
 
 def _command_fault(kind: str, action: str, fault: str, rollback: str, pause: int) -> _Fault:
@@ -222,7 +229,8 @@ def _load_fault(_: RecurringProblem, ind: ServiceIndicators, pause: int) -> _Fau
     )
     # The load stops by itself; the rollback only makes sure no generator outlives the run.
     stop = _process("stop-load-generators", "action", "sh", ["-c", "${rollback_command}"])
-    rollback = "pkill -f 'generate-load' || true"
+    # the bracket keeps pkill from matching the shell that runs it
+    rollback = "pkill -f '[w]arroom-chaos-load' || true"
     return _Fault("load", [load], [stop], {"load_workers": 50, "rollback_command": rollback})
 
 
@@ -268,7 +276,7 @@ def _input_fault(_: RecurringProblem, ind: ServiceIndicators, pause: int) -> _Fa
             "url": ind.health_url,
             "method": "POST",
             "headers": {"Content-Type": "application/json"},
-            "arguments": {"payload": "\u0000{not json", "size": 10**6},
+            "arguments": {"payload": "{not json", "id": None},
             "timeout": 10,
         },
         "pauses": {"after": pause},
@@ -276,14 +284,16 @@ def _input_fault(_: RecurringProblem, ind: ServiceIndicators, pause: int) -> _Fa
     return _Fault("malformed-input", [action], [], {})
 
 
-def _latency_fault(problem: RecurringProblem, ind: ServiceIndicators, pause: int) -> _Fault:
-    del problem, ind
-    return _command_fault(
+def _latency_fault(_: RecurringProblem, __: ServiceIndicators, pause: int) -> _Fault:
+    fault = _command_fault(
         "network-latency",
         "add-network-latency",
         "tc qdisc add dev ${interface} root netem delay 300ms 50ms",
         "tc qdisc del dev ${interface} root netem",
         pause,
+    )
+    return _Fault(
+        fault.kind, fault.method, fault.rollbacks, {"interface": "eth0", **fault.configuration}
     )
 
 
@@ -341,7 +351,7 @@ def build_experiment(
             "before running, and run it in an agreed window."
         ),
         "tags": tags,
-        "configuration": {"interface": "eth0", **fault.configuration},
+        "configuration": fault.configuration,
         "extensions": [
             {
                 "name": "warroom",
