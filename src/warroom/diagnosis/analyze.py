@@ -37,6 +37,7 @@ from warroom.engines.timestamps import NS, TimestampParser
 SAMPLE_LINES: Final = 200
 MAX_MESSAGE_CHARS: Final = 4000
 SEVERITY: Final = {"TRACE": 0, "DEBUG": 0, "INFO": 1, "WARN": 2, "ERROR": 3, "FATAL": 4}
+ERROR_SEVERITY: Final = 3
 Progress = Callable[[int], None]
 
 
@@ -227,10 +228,13 @@ def _add_record(
     template = _template(miner, cache, run.templates, message.split("\n", 1)[0], record.ns)
     source.records += 1
     if record.ns is not None:
-        code = source.template_codes.setdefault(template, len(source.template_codes))
+        severity = SEVERITY.get(record.level or "INFO", 1)
+        # A known template first logged at error level counts as a new event type for onsets.
+        key = f"{template}!" if severity >= ERROR_SEVERITY else template
+        code = source.template_codes.setdefault(key, len(source.template_codes))
         source.times.append(record.ns)
         source.codes.append(code)
-        source.severity.append(SEVERITY.get(record.level or "INFO", 1))
+        source.severity.append(severity)
     run.events_total += 1
     if len(run.events) < run.options.max_events:
         index = len(run.sources)
@@ -314,7 +318,7 @@ def _named_onset(onset: Onset, run: _Run) -> Onset:
     if onset.template is None:
         return onset
     source = next(s for s in run.sources if s.name == onset.source)
-    ids = {code: tid for tid, code in source.template_codes.items()}
+    ids = {code: tid.rstrip("!") for tid, code in source.template_codes.items()}
     tid = ids.get(onset.template, "?")
     detail = onset.detail.replace(f"template {onset.template}", f"template {tid}", 1)
     detail += f": {run.templates.get(tid, '')[:160]}"
@@ -338,7 +342,7 @@ def _source_report(source: _Source, alignment: Alignment) -> SourceReport:
         source.lines,
         source.records,
         len(source.times),
-        len(source.template_codes),
+        len({t.rstrip("!") for t in source.template_codes}),
         clock,
         alignment.reference == source.name,
     )
