@@ -522,45 +522,37 @@ def _paths(
     return best
 
 
+def _step(pair: PairInference, forward: bool) -> tuple[float, float, float, float]:
+    """(scale, shift, shift_lo, shift_hi) mapping the far node's readings into the near frame."""
+    offset, drift = pair.offset_s or 0.0, (pair.drift_ppm or 0.0) * 1e-6
+    p_lo = pair.interval_s[0] if pair.interval_s[0] is not None else -math.inf
+    p_hi = pair.interval_s[1] if pair.interval_s[1] is not None else math.inf
+    if forward:  # the pair gives B relative to A: x_A = (1 - drift) x_B - offset
+        return 1.0 - drift, -offset, -p_hi, -p_lo
+    scale = 1.0 / (1.0 - drift)  # inverted: x_B = (x_A + offset) / (1 - drift)
+    return scale, offset * scale, p_lo * scale, p_hi * scale
+
+
 def _compose(reference: str, source: str, path: list[PairInference]) -> ClockEstimate:
-    lo, hi = 0.0, 0.0
+    scale, shift, shift_lo, shift_hi = 1.0, 0.0, 0.0, 0.0
     node, via, links, kinds, reasons = reference, [reference], 0, set(), []
-    steps: list[tuple[float, float]] = []
     for pair in path:
-        forward = pair.source_a == node  # pair gives B relative to A
-        offset, drift = pair.offset_s or 0.0, (pair.drift_ppm or 0.0) * 1e-6
-        p_lo, p_hi = pair.interval_s
-        if forward:
-            steps.append((1.0 - drift, -offset))
-            lo, hi = (
-                lo + (p_lo if p_lo is not None else -math.inf),
-                hi + (p_hi if p_hi is not None else math.inf),
-            )  # noqa: E501
-            node = pair.source_b
-        else:  # invert: A relative to B
-            steps.append((1.0 / (1.0 - drift), offset / (1.0 - drift)))
-            lo, hi = (
-                lo - (p_hi if p_hi is not None else math.inf),
-                hi - (p_lo if p_lo is not None else -math.inf),
-            )  # noqa: E501
-            node = pair.source_a
+        forward = pair.source_a == node
+        step_scale, step_shift, step_lo, step_hi = _step(pair, forward)
+        shift, shift_lo, shift_hi = (
+            scale * step_shift + shift, scale * step_lo + shift_lo, scale * step_hi + shift_hi,
+        )  # fmt: skip
+        scale *= step_scale
+        node = pair.source_b if forward else pair.source_a
         via.append(node)
         links += pair.links
         kinds |= set(pair.kinds)
         reasons.append(f"{pair.source_a}~{pair.source_b}: {pair.relation} ({pair.reason})")
-    scale, shift = _chain(steps)
     return ClockEstimate(
-        source, "estimated", -shift, (_finite(lo), _finite(hi)), (1.0 - scale) * 1e6,
-        links, tuple(sorted(kinds)), tuple(via), "; ".join(reasons), scale, shift,
+        source, "estimated", -shift, (_finite(-shift_hi), _finite(-shift_lo)),
+        (1.0 - scale) * 1e6, links, tuple(sorted(kinds)), tuple(via), "; ".join(reasons),
+        scale, shift,
     )  # fmt: skip
-
-
-def _chain(steps: list[tuple[float, float]]) -> tuple[float, float]:
-    # steps[i] maps node i+1 readings into node i's frame; compose from the reference outwards.
-    scale, shift = 1.0, 0.0
-    for step_scale, step_shift in steps:
-        scale, shift = scale * step_scale, scale * step_shift + shift
-    return scale, shift
 
 
 def _finite(value: float) -> float | None:
