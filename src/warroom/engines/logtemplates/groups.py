@@ -82,7 +82,7 @@ def mask(message: str) -> Masked:
             key.append(WEAK_SLOT)
             weak.append(text)
         else:
-            length = _run_length(segments, index)
+            length = _run_length(segments, index) if index + 2 < end else 1
             if length > 1:
                 key.append(RUN_SLOT)
                 runs.append(length)

@@ -39,6 +39,17 @@ _DATE: Final = re.compile(
 )
 _UNIT_WORDS: Final = frozenset({"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"})
 _USER_WORDS: Final = frozenset({"user", "User", "USER"})
+# Words that follow "user" in prose rather than naming an account ("user unknown").
+_NOT_USER_NAMES: Final = frozenset(
+    {"unknown", "is", "not", "from", "for", "to", "by", "in", "on", "with", "and", "or", "the"}
+    | {"a", "an", "name", "id", "logged", "login", "session", "request", "authentication"}
+    | {"account", "data", "level", "mode", "process", "time", "has", "was"}
+)
+_DNS_NAME: Final = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+_KNOWN_DOMAIN: Final = re.compile(
+    r"\.(?:com|net|org|edu|gov|mil|int|io|info|biz|local|lan|internal|localdomain|"
+    r"[a-z]{2}\.[a-z]{2}|hk|cn|uk|de|jp|fr|ru|us|in|br|au|ca|nl|kr|tw)$"
+)
 _SIZED_KINDS: Final = frozenset({"number", "size"})
 _UNIT_SUFFIXES: Final = frozenset(u + end for u in _UNIT_WORDS for end in ("", ",", ".", ";", ")"))
 _DIGIT: Final = re.compile(r"\d")
@@ -87,7 +98,7 @@ def _scan_words(text: str, out: list[Segment]) -> None:
     for word in text.split():
         if out:
             out.append((LITERAL, " "))
-        if previous in _USER_WORDS and word.isalnum() and out:
+        if previous in _USER_WORDS and word.isalnum() and word.lower() not in _NOT_USER_NAMES:
             out.append(("user", word))
         elif word in _UNIT_SUFFIXES and _is_unit_after_number(word, out):
             out.pop()
@@ -96,16 +107,24 @@ def _scan_words(text: str, out: list[Segment]) -> None:
             out.append(("size", f"{value} {unit}"))
             if tail:
                 out.append((LITERAL, tail))
+        elif word.isdigit():
+            out.append(("number", word))
         else:
             segments = cache.get(word)
-            if segments is None:
-                if len(cache) >= _WORD_CACHE_SIZE:
-                    cache.clear()
-                found: list[Segment] = []
-                _scan_word(word, found)
-                segments = cache[word] = tuple(found)
-            out.extend(segments)
+            out.extend(_word_segments(word) if segments is None else segments)
         previous = word
+
+
+def _word_segments(word: str) -> tuple[Segment, ...]:
+    found: list[Segment] = []
+    _scan_word(word, found)
+    segments = tuple(found)
+    # Words with long digit runs are mostly one-off values: caching them would evict the rest.
+    if _LONG_DIGITS.search(word) is None:
+        if len(_WORD_CACHE) >= _WORD_CACHE_SIZE:
+            _WORD_CACHE.clear()
+        _WORD_CACHE[word] = segments
+    return segments
 
 
 def _is_unit_after_number(word: str, out: list[Segment]) -> bool:
@@ -194,7 +213,24 @@ def _scan_pieces(text: str, out: list[Segment]) -> None:
             out.append((LITERAL, part))
             continue
         follows_key = index + 1 < len(parts) and parts[index + 1].startswith("=")
-        _scan_piece(part, out, is_key=follows_key)
+        if _is_named_host(part, parts, index):
+            out.append(("host", part))
+        else:
+            _scan_piece(part, out, is_key=follows_key)
+
+
+def _is_named_host(part: str, parts: list[str], index: int) -> bool:
+    """``www.example.com`` or ``proxy.lab:5070``: a DNS name, even without digits."""
+    if "." not in part or part.endswith(".") or not _DNS_NAME.match(part):
+        return False
+    if _KNOWN_DOMAIN.search(part):
+        return True
+    return (
+        index + 2 < len(parts)
+        and parts[index + 1] == ":"
+        and parts[index + 2].isdigit()
+        and part.count(".") >= 1
+    )
 
 
 def _scan_piece(piece: str, out: list[Segment], *, is_key: bool) -> None:
