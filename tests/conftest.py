@@ -9,8 +9,10 @@ so CI can run exactly them again on PostgreSQL with `pytest -m storage`.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from warroom.accounts import service as accounts_service
 from warroom.accounts.schemas import UserCreate
 from warroom.actors import Actor, Role
 from warroom.app import create_app
+from warroom.cli import run
+from warroom.clikit import CliState
 from warroom.config import Settings
 from warroom.db.engine import Database, make_engine, open_database
 from warroom.db.migrate import upgrade
@@ -271,3 +275,29 @@ def browser_login(client: TestClient) -> Callable[[Person], TestClient]:
         return client
 
     return login
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(
+    settings: Settings, db: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., CliResult]:
+    """Run `warroom ARGS...` in-process against the test database."""
+
+    def invoke(*args: str, stdin: str = "") -> CliResult:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        capsys.readouterr()
+        code = run(list(args), cli_state=CliState(_settings=settings, _db=db))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return invoke

@@ -128,14 +128,17 @@ def main() -> None:
     sys.exit(run(sys.argv[1:]))
 
 
-def run(argv: Sequence[str]) -> int:
+def run(argv: Sequence[str], *, cli_state: CliState | None = None) -> int:
     """Run one command line and return its exit code.
 
     Warroom errors become one clear line (plus one per offending field) and exit code 1;
-    usage errors print click's message and exit 2.
+    usage errors print click's message and exit 2. Tests pass `cli_state` to point the
+    command at their own settings.
     """
     try:
-        result = app(args=list(argv), prog_name="warroom", standalone_mode=False)
+        result = app(
+            args=list(argv), prog_name="warroom", standalone_mode=False, obj=cli_state
+        )
     except WarroomError as exc:
         stderr.print(f"error: {exc.detail}")
         for item in exc.errors:
