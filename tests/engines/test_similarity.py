@@ -33,7 +33,7 @@ DISK = "A disk failure in one storage server took the volume offline and corrupt
 POWER = "A power outage in the datacenter and a failed generator shut down the storage racks."
 LOAD = "A traffic spike exhausted the connection pool and the database was overloaded."
 LOAD_B = "Black Friday load saturated the CPU; autoscaling lagged and requests queued up."
-CONFIG = "A bad config push set the wrong flag and the router dropped all traffic."
+CONFIG = "A bad config push set the wrong flag and the router dropped every packet."
 CONFIG_B = "A typo in the load balancer configuration removed every backend from the pool."
 TEXTS = [CERT_A, DISK, LOAD, CONFIG, CERT_B, POWER, LOAD_B, CONFIG_B]
 
@@ -75,10 +75,9 @@ def test_most_similar_orders_by_score_then_row() -> None:
 
 
 def test_problem_classes_group_the_recurring_failure_modes() -> None:
-    classes = cluster_problem_classes(embed_texts(TEXTS), threshold=0.2)
+    classes = cluster_problem_classes(embed_texts(TEXTS), threshold=0.25)
     partition = {frozenset(c.members) for c in classes}
-    assert frozenset({0, 4}) in partition
-    assert frozenset({2, 6}) in partition
+    assert partition == {frozenset(pair) for pair in [(0, 4), (1, 5), (2, 6), (3, 7)]}
     for problem_class in classes:
         assert len(problem_class.members) >= 2
         assert -1.0 <= problem_class.cohesion <= 1.0
@@ -90,9 +89,9 @@ def test_problem_classes_do_not_depend_on_input_order() -> None:
     order = [5, 2, 7, 0, 3, 6, 1, 4]
     first = embed_texts(TEXTS)
     shuffled = first[order]
-    original = {frozenset(c.members) for c in cluster_problem_classes(first, 0.2)}
+    original = {frozenset(c.members) for c in cluster_problem_classes(first, 0.25)}
     permuted = {
-        frozenset(order[m] for m in c.members) for c in cluster_problem_classes(shuffled, 0.2)
+        frozenset(order[m] for m in c.members) for c in cluster_problem_classes(shuffled, 0.25)
     }
     assert original == permuted
 
@@ -106,8 +105,8 @@ def test_a_threshold_of_one_leaves_no_class_and_bad_thresholds_fail() -> None:
 def test_a_new_incident_matches_its_class_with_evidence() -> None:
     new = "Our payment API went down when its TLS certificate expired overnight."
     vectors = embed_texts([*TEXTS, new])
-    classes = cluster_problem_classes(vectors[:-1], threshold=0.2)
-    match = match_class(vectors[-1], classes, threshold=0.2)
+    classes = cluster_problem_classes(vectors[:-1], threshold=0.25)
+    match = match_class(vectors[-1], classes, threshold=0.25)
     assert match is not None
     assert set(classes[match.class_id].members) == {0, 4}
     assert match.margin > 0
@@ -116,8 +115,8 @@ def test_a_new_incident_matches_its_class_with_evidence() -> None:
 
 def test_an_unrelated_incident_matches_no_class() -> None:
     vectors = embed_texts([*TEXTS, "The quarterly newsletter had a spelling mistake."])
-    classes = cluster_problem_classes(vectors[:-1], threshold=0.2)
-    assert match_class(vectors[-1], classes, threshold=0.35) is None
+    classes = cluster_problem_classes(vectors[:-1], threshold=0.25)
+    assert match_class(vectors[-1], classes, threshold=0.25) is None
     assert match_class(vectors[-1], [], threshold=0.0) is None
 
 

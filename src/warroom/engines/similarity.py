@@ -189,7 +189,10 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
     ("sses", "ss"),
     ("ed", ""),
     ("ly", ""),
-    ("es", ""),
+    ("xes", "x"),
+    ("ches", "ch"),
+    ("shes", "sh"),
+    ("ss", "ss"),
     ("s", ""),
 )
 
@@ -211,36 +214,73 @@ class EmbedParams:
     feedback_neighbours: int = 3
     feedback_weight: float = 0.3
     max_dim: int = 512
+    drop_names: bool = True
 
 
 DEFAULT_PARAMS = EmbedParams()
 
 
 def stem(word: str) -> str:
-    """Strip one common English suffix, keeping at least a three-letter stem."""
+    """Strip one common English suffix, keeping at least a three-letter stem.
+
+    A final "e" is dropped as well, so that "expire", "expires" and "expired" share "expir".
+    """
     for suffix, replacement in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            stemmed = word[: len(word) - len(suffix)] + replacement
+            word = word[: len(word) - len(suffix)] + replacement
             # "running" -> "runn" -> "run": undouble a final consonant left by the suffix
-            if len(stemmed) > 3 and stemmed[-1] == stemmed[-2] and stemmed[-1] not in "lsz":
-                stemmed = stemmed[:-1]
-            return stemmed
-    return word
+            if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+                word = word[:-1]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
 
 
-def _stemmed_concepts() -> dict[str, str]:
+_MIN_PREFIX = 5
+
+
+def _stemmed_concepts() -> tuple[dict[str, str], dict[str, str]]:
+    """Concept of each stemmed term, and of each prefix (5+ letters) of a stemmed term."""
     index: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
     for concept, terms in CONCEPTS.items():
         for term in terms:
-            index.setdefault(stem(term), concept)
-    return index
+            stemmed = stem(term)
+            index.setdefault(stemmed, concept)
+            for length in range(_MIN_PREFIX, len(stemmed)):
+                prefixes.setdefault(stemmed[:length], concept)
+    return index, prefixes
 
 
-_CONCEPT_INDEX = _stemmed_concepts()
+_CONCEPT_INDEX, _CONCEPT_PREFIXES = _stemmed_concepts()
 
 
-def analyse(text: str) -> list[str]:
-    """Return the normalised, stemmed content words of ``text``."""
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def proper_names(text: str) -> frozenset[str]:
+    """Lower-cased words that ``text`` only writes capitalised in mid-sentence.
+
+    These are mostly organisation and product names ("Cloudflare", "GitHub"). They tell which
+    company wrote a postmortem, not which failure mode it describes. Acronyms in capitals (DNS,
+    BGP, TLS) are technical terms and are kept.
+    """
+    capitalised: set[str] = set()
+    lower: set[str] = set()
+    for match in _WORD_RE.finditer(text):
+        word = match.group()
+        if word.islower():
+            lower.add(word)
+            continue
+        if word.isupper() or not word[0].isupper():
+            continue
+        before = text[: match.start()].rstrip()
+        if before and before[-1] not in ".!?:;\"'(“":
+            capitalised.add(word.lower())
+    return frozenset(capitalised - lower)
+
+
+def analyse(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
+    """Return the normalised, stemmed content words of ``text``, leaving out ``drop``."""
     words: list[str] = []
     lowered = text.lower()
     for pattern, joined in _PHRASES:
@@ -248,7 +288,7 @@ def analyse(text: str) -> list[str]:
     for raw in _TOKEN_RE.findall(lowered):
         token = raw.replace("’", "'").split("'")[0]
         token = SYNONYMS.get(token, token)
-        if token in STOP_WORDS or len(token) < 2 or token.isdigit():
+        if token in STOP_WORDS or token in drop or len(token) < 2 or token.isdigit():
             continue
         words.append(stem(token))
     return words
@@ -265,12 +305,14 @@ def concepts_of(words: Iterable[str]) -> list[str]:
 
 
 def _concept_by_prefix(word: str) -> str | None:
-    # Terms such as "throttl" or "cascad" are stems that several inflections share.
-    for length in range(len(word) - 1, 4, -1):
-        concept = _CONCEPT_INDEX.get(word[:length])
+    # The light stemmer leaves "configur" (configured) beside "configurat" (configuration), and
+    # "throttl" is meant to cover "throttled" and "throttling": accept a shared stem either way.
+    concept = _CONCEPT_PREFIXES.get(word)
+    for length in range(len(word) - 1, _MIN_PREFIX - 1, -1):
         if concept:
-            return concept
-    return None
+            break
+        concept = _CONCEPT_INDEX.get(word[:length])
+    return concept
 
 
 def _char_ngrams(words: Sequence[str], low: int, high: int) -> list[str]:
@@ -316,12 +358,12 @@ def _normalise_dense(matrix: FloatArray) -> FloatArray:
 
 def sparse_features(texts: Sequence[str], params: EmbedParams = DEFAULT_PARAMS) -> sp.csr_matrix:
     """The concatenated word, character n-gram and concept views (rows of norm <= sqrt(3))."""
-    words = [analyse(t) for t in texts]
+    words = [analyse(t, proper_names(t) if params.drop_names else frozenset()) for t in texts]
     low, high = params.char_ngrams
     views = [
         (params.word_weight, words),
         (params.char_weight, [_char_ngrams(w, low, high) for w in words]),
-        (params.concept_weight, [concepts_of(w) for w in words]),
+        (params.concept_weight, [concepts_of(analyse(t)) for t in texts]),
     ]
     k1s = (params.bm25_k1, params.bm25_k1, params.concept_k1)
     blocks = [
@@ -352,7 +394,11 @@ def _top_components(matrix: sp.csr_matrix, rank: int) -> FloatArray:
 
 
 def _feedback(vectors: FloatArray, neighbours: int, weight: float) -> FloatArray:
-    """Average query expansion: add the mean of each row's nearest neighbours."""
+    """Average query expansion: add each row's nearest neighbours, weighted by similarity.
+
+    Weighting by the (non-negative) similarity keeps an outlier where it is: a text that resembles
+    nothing is not pulled towards whatever happens to be nearest.
+    """
     n = vectors.shape[0]
     if neighbours <= 0 or weight <= 0.0 or n <= neighbours:
         return vectors
@@ -362,7 +408,10 @@ def _feedback(vectors: FloatArray, neighbours: int, weight: float) -> FloatArray
         rows = np.arange(block.shape[0])
         block[rows, rows + start] = -np.inf
         nearest = np.argpartition(-block, neighbours - 1, axis=1)[:, :neighbours]
-        expanded[start : start + 1024] += weight * vectors[nearest].mean(axis=1)
+        sims = np.clip(np.take_along_axis(block, nearest, axis=1), 0.0, None)
+        expanded[start : start + 1024] += (
+            weight * np.einsum("ij,ijk->ik", sims, vectors[nearest]) / neighbours
+        )
     return _normalise_dense(expanded)
 
 
@@ -383,7 +432,9 @@ def embed_texts(texts: Sequence[str], params: EmbedParams = DEFAULT_PARAMS) -> F
     parts = [exact]
     if params.lsa_weight > 0.0 and len(texts) > 3:
         rank = max(2, round(params.lsa_rank_ratio * len(texts)))
-        latent = _normalise_dense(_top_components(matrix, min(rank, params.max_dim)))
+        # not re-normalised: a text with little weight on the shared topics keeps a short latent
+        # part, so it does not look like every other text in a small collection
+        latent = _top_components(matrix, min(rank, params.max_dim))
         parts.append(math.sqrt(params.lsa_weight) * latent)
     vectors = _normalise_dense(np.hstack(parts))
     return _feedback(vectors, params.feedback_neighbours, params.feedback_weight)
