@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 START = datetime(2026, 11, 26, 21, 0, 0, tzinfo=UTC).timestamp()
+Row = tuple[float, str]
 
 
 @dataclass
@@ -33,40 +34,59 @@ def _log4j(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
 
 
+def _front(t: float, level: str, message: str) -> str:
+    return json.dumps({"ts": _iso(t), "level": level, "msg": message})
+
+
+def _request(rng: random.Random, i: int, t: float, failing: bool) -> tuple[list[Row], list[Row]]:
+    rid = f"req-{rng.getrandbits(48):012x}"
+    arrive = t + rng.uniform(0.004, 0.02)
+    done = arrive + rng.uniform(0.01, 0.2)
+    back_at = done + rng.uniform(0.004, 0.02)
+    thread = f"[http-{i % 8}]"
+    if failing:
+        result = f"ERROR {thread} com.shop.db.Pool: connection pool exhausted request_id={rid}"
+    else:
+        took = int((done - arrive) * 1000)
+        result = f"INFO {thread} com.shop.CartHandler: completed request_id={rid} in {took} ms"
+    front = [
+        (t, _front(t, "info", f"request started request_id={rid} path=/cart")),
+        (back_at, _front(back_at, "error" if failing else "info",
+                         f"request finished request_id={rid} status={503 if failing else 200}")),
+    ]  # fmt: skip
+    back = [
+        (arrive, f"INFO {thread} com.shop.CartHandler: handling request_id={rid}"),
+        (done, result),
+    ]
+    return front, back
+
+
 def simulate(
     directory: Path, requests: int = 200, backend_offset_s: float = -600.0, seed: int = 7
 ) -> Simulation:
     """Write ``frontend.log`` and ``backend.log`` under ``directory``."""
     rng = random.Random(seed)
-    front: list[tuple[float, str]] = []
-    back: list[tuple[float, str]] = []
+    front: list[Row] = []
+    back: list[Row] = []
     onset = START + requests * 2.0 * 0.7
     for i in range(requests):
         t = START + i * 2.0 + rng.uniform(0, 1)
-        rid = f"req-{rng.getrandbits(48):012x}"
-        failing = t >= onset
-        arrive = t + rng.uniform(0.004, 0.02)
-        done = arrive + rng.uniform(0.01, 0.2)
-        back_at = done + rng.uniform(0.004, 0.02)
-        front.append((t, json.dumps({"ts": _iso(t), "level": "info", "msg": f"request started request_id={rid} path=/cart"})))  # noqa: E501
-        back.append((arrive, f"INFO [http-{i % 8}] com.shop.CartHandler: handling request_id={rid}"))  # noqa: E501
-        if failing:
-            back.append((done, f"ERROR [http-{i % 8}] com.shop.db.Pool: connection pool exhausted request_id={rid}"))  # noqa: E501
-        else:
-            back.append((done, f"INFO [http-{i % 8}] com.shop.CartHandler: completed request_id={rid} in {int((done - arrive) * 1000)} ms"))  # noqa: E501
-        status = 503 if failing else 200
-        front.append((back_at, json.dumps({"ts": _iso(back_at), "level": "error" if failing else "info", "msg": f"request finished request_id={rid} status={status}"})))  # noqa: E501
+        more_front, more_back = _request(rng, i, t, failing=t >= onset)
+        front += more_front
+        back += more_back
     sim = Simulation(directory / "frontend.log", directory / "backend.log", onset=onset)
-    _write(sim.frontend, "frontend.log", front, 0.0, sim.truth, lambda t, text: text)
-    _write(sim.backend, "backend.log", back, backend_offset_s, sim.truth,
-           lambda t, text: f"{_log4j(t)} {text}")  # fmt: skip
+    _write(sim.frontend, "frontend.log", front, sim.truth, None)
+    _write(sim.backend, "backend.log", back, sim.truth, backend_offset_s)
     return sim
 
 
-def _write(path, name, rows, offset, truth, fmt):  # type: ignore[no-untyped-def]
+def _write(
+    path: Path, name: str, rows: list[Row], truth: dict[tuple[str, int], float], shift: float | None
+) -> None:
+    """Write rows in true-time order; ``shift`` set means a log4j prefix on a skewed clock."""
     rows.sort()
     lines = []
     for number, (t, text) in enumerate(rows, start=1):
         truth[(name, number)] = t
-        lines.append(fmt(t + offset, text))
+        lines.append(text if shift is None else f"{_log4j(t + shift)} {text}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

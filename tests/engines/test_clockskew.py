@@ -20,7 +20,8 @@ def _calls(truth: dict[str, tuple[float, float]], chain: list[str], n: int = 120
     out = []
     for i in range(n):
         t = T0 + i * 30 * NS
-        starts, ends = [t], []
+        starts: list[int] = [t]
+        ends: list[int] = []
         for _ in chain[1:]:
             starts.append(starts[-1] + int(rng.uniform(0.002, 0.02) * NS))
         end = starts[-1] + int(rng.uniform(0.005, 0.05) * NS)

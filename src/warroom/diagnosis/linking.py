@@ -50,9 +50,11 @@ def find_ids(text: str) -> Iterator[tuple[str, str]]:
     for m in _ID_REGEX.finditer(text):
         if m.group("keyed"):
             yield m.group("keyed"), _KEY_KINDS[m.group("key").lower()]
+        elif m.lastgroup == "hadoop_id":
+            value = m.group(0)
+            yield value, f"hadoop-{value.split('_', 1)[0]}"
         else:
-            kind = str(m.lastgroup).replace("_", "-")
-            yield m.group(0), kind
+            yield m.group(0), str(m.lastgroup).replace("_", "-")
 
 
 @dataclass

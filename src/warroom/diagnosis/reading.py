@@ -57,6 +57,7 @@ class SourceStream:
     position: Callable[[], int] = lambda: 0
     counters: Counter[str] = field(default_factory=Counter)
     failure: str | None = None
+    close: Callable[[], None] = lambda: None
 
     def lines(self) -> Iterator[tuple[int, str]]:
         """Numbered (1-based) decoded lines; problems are counted in ``counters``."""
@@ -65,7 +66,11 @@ class SourceStream:
         except _READ_ERRORS as exc:
             self.failure = f"cannot open: {exc}"
             return
-        yield from self._numbered(stream)
+        try:
+            yield from self._numbered(stream)
+        finally:
+            stream.close()
+            self.close()
 
     def _numbered(self, stream: IO[bytes]) -> Iterator[tuple[int, str]]:
         number = 0
@@ -147,8 +152,12 @@ def source_name(path: Path) -> str:
     return name
 
 
-def _open_file(path: Path) -> tuple[Callable[[], IO[bytes]], Callable[[], int]]:
+def _open_file(path: Path) -> tuple[Callable[[], IO[bytes]], Callable[[], int], Callable[[], None]]:  # noqa: E501
     raw = [None]  # type: list[IO[bytes] | None]
+
+    def close() -> None:
+        if raw[0] is not None:
+            raw[0].close()
 
     def position() -> int:
         handle = raw[0]
@@ -164,7 +173,7 @@ def _open_file(path: Path) -> tuple[Callable[[], IO[bytes]], Callable[[], int]]:
             return reader
         return handle
 
-    return opener, position
+    return opener, position, close
 
 
 def _is_tar(path: Path) -> bool:
@@ -220,9 +229,9 @@ def _sources_of(
     elif path.name.endswith(".zip"):
         yield from _zip_sources(path, names, issues)
     else:
-        opener, position = _open_file(path)
+        opener, position, close = _open_file(path)
         name = forced or names.unique(source_name(path), str(path))
-        yield SourceStream(name, str(path), path.stat().st_mtime_ns, opener, position)
+        yield SourceStream(name, str(path), path.stat().st_mtime_ns, opener, position, close=close)
 
 
 def _tar_sources(path: Path, names: _Names, issues: list[Issue]) -> Iterator[SourceStream]:

@@ -469,16 +469,22 @@ def infer_pairs(
     out = []
     for key in sorted(set(pairs) | set(rule_points)):
         pair = pairs.get(key, _Pair(key[0], key[1], (), (0.0, 0.0)))
-        points, relation, reason = rule_points.get(key), "rule", "user rules"
-        if pair.shared:
-            kinds = {s.kind for s in pair.shared}
-            origin = _origin(pair.a, pair.b, kinds, distinct_ids or {})
-            relation, reason, inferred = _infer(pair, origin, epoch_ns)
+        points = rule_points.get(key)
+        relations, reasons = (["rule"], ["user rules"]) if points else ([], [])
+        # Each kind of identifier may flow its own way (containers up, attempts down).
+        for kind in sorted({s.kind for s in pair.shared}):
+            group = _Pair(
+                pair.a, pair.b, tuple(s for s in pair.shared if s.kind == kind), pair.resolution
+            )  # noqa: E501
+            origin = _origin(pair.a, pair.b, {kind}, distinct_ids or {})
+            relation, reason, inferred = _infer(group, origin, epoch_ns)
+            relations.append(f"{kind}: {relation}")
+            reasons.append(f"{kind}: {reason}")
             if inferred is not None:
-                inferred.kinds |= kinds
-                inferred.links = len(pair.shared)
+                inferred.kinds.add(kind)
+                inferred.links = len(group.shared)
                 points = _merge(points, inferred)
-        out.append(_pair_estimate(pair, points, relation, reason))
+        out.append(_pair_estimate(pair, points, "; ".join(relations), "; ".join(reasons)))
     return out
 
 
