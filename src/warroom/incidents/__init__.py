@@ -1,0 +1,1 @@
+"""Incidents: lifecycle, roles, decisions, scope, assumptions, hypotheses, workstreams, updates."""

@@ -1,0 +1,636 @@
+"""Incident use cases: declare, edit, move through the status machine, assign roles, take notes.
+
+Two kinds of functions live here. Public use cases take a `UnitOfWork` and own one
+transaction. The `*_in(session, ...)` functions are steps for other domains' transactions:
+intake opens incidents, adds alert entries to timelines and records changes inside the same
+transaction that stores the alert, so an accepted alert and its incident commit together.
+
+Decision rights: severity, status and scope (impacted services, in/out of scope) belong to the
+incident commander; only the IC or an admin may change them. Until someone takes command, any
+responder may, because somebody has to be able to act in the first minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warroom.accounts.models import User
+from warroom.actors import Actor, Role, require_admin, require_writer
+from warroom.audit.service import append_entry
+from warroom.catalog.queries import dependency_graph
+from warroom.db.base import utcnow
+from warroom.db.uow import UnitOfWork
+from warroom.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from warroom.incidents import policy
+from warroom.incidents.models import (
+    Change,
+    Incident,
+    IncidentRole,
+    IncidentService,
+    SeverityLevel,
+    TimelineEntry,
+)
+from warroom.incidents.queries import (
+    change_out,
+    incident_out,
+    visible_incident,
+)
+from warroom.incidents.schemas import (
+    ChangeKind,
+    ChangeOut,
+    IncidentCreate,
+    IncidentOut,
+    IncidentUpdate,
+    ResponderRole,
+    Severity,
+    SeverityDefinition,
+    SeverityDefinitionIn,
+    Status,
+)
+
+SINGLE_HOLDER_ROLES = frozenset(
+    {
+        ResponderRole.COMMANDER,
+        ResponderRole.COMMUNICATIONS,
+        ResponderRole.OPERATIONS,
+        ResponderRole.SCRIBE,
+    }
+)
+EXTERNAL_ROLES = frozenset({ResponderRole.SME, ResponderRole.OBSERVER})
+ROLE_TITLES = {
+    ResponderRole.COMMANDER: "incident commander",
+    ResponderRole.COMMUNICATIONS: "communications lead",
+    ResponderRole.OPERATIONS: "operations lead",
+    ResponderRole.SCRIBE: "scribe",
+    ResponderRole.SME: "subject-matter expert",
+    ResponderRole.OBSERVER: "observer",
+}
+
+
+# --- in-transaction API (used by intake) ----------------------------------------------------
+
+
+def open_incident_in(
+    session: Session,
+    actor: Actor,
+    *,
+    title: str,
+    severity: str,
+    summary: str,
+    service_names: Sequence[str],
+    detected_at: datetime,
+    source: str,
+) -> int:
+    """Open an incident in triage inside the caller's transaction; returns its id.
+
+    Service names are stored as given (alerts may name services the catalog lacks).
+    """
+    level = _parse_severity(severity)
+    now = utcnow()
+    incident = Incident(
+        title=title.strip()[:200] or "Untitled incident",
+        summary=summary,
+        severity=level.value,
+        status=Status.TRIAGE.value,
+        source=source[:100],
+        in_scope=[],
+        out_of_scope=[],
+        detected_at=detected_at,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(incident)
+    session.flush()
+    names = list(dict.fromkeys(n for n in service_names if n))
+    session.add_all(IncidentService(incident_id=incident.id, service_name=n) for n in names)
+    record(
+        session,
+        actor,
+        incident,
+        action="open",
+        text=f"Incident opened ({level.value}) from {source}: {incident.title}",
+        data={"severity": level.value, "services": names, "source": source},
+        at=detected_at,
+    )
+    return incident.id
+
+
+def add_timeline_entry_in(
+    session: Session,
+    actor: Actor,
+    *,
+    incident_id: int,
+    kind: str,
+    text: str,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append a timeline entry (and its audit entry) inside the caller's transaction."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id}")
+    record(session, actor, incident, action=kind, text=text, data=data, at=at)
+
+
+def incident_accepts_alerts_in(session: Session, incident_id: int) -> bool:
+    """False once the incident is resolved or ended: new alerts must open a new incident."""
+    incident = session.get(Incident, incident_id)
+    return incident is not None and policy.is_active(incident.status)
+
+
+def link_recurrence_in(
+    session: Session, actor: Actor, *, incident_id: int, previous_incident_id: int
+) -> None:
+    """Mark `incident_id` as a recurrence of `previous_incident_id`, on both timelines."""
+    incident = session.get(Incident, incident_id)
+    previous = session.get(Incident, previous_incident_id)
+    if incident is None or previous is None:
+        raise NotFound(f"incident {incident_id if incident is None else previous_incident_id}")
+    incident.recurrence_of_id = previous.id
+    record(
+        session,
+        actor,
+        incident,
+        action="recurrence",
+        text=f"Recurrence of #{previous.id} ({previous.title})",
+        data={"previous_incident_id": previous.id},
+    )
+    record(
+        session,
+        actor,
+        previous,
+        action="recurred",
+        text=f"Recurred as #{incident.id}",
+        data={"incident_id": incident.id},
+    )
+
+
+def record_change_in(
+    session: Session,
+    actor: Actor,
+    *,
+    service_name: str,
+    summary: str,
+    source: str,
+    kind: str,
+    happened_at: datetime,
+    details: dict[str, Any],
+) -> int:
+    """Store a change to a service (deploy, config, infrastructure, flag); returns its id."""
+    try:
+        change_kind = ChangeKind(kind)
+    except ValueError as exc:
+        allowed = ", ".join(k.value for k in ChangeKind)
+        raise InvalidInput(
+            f"unknown change kind {kind!r}", [FieldError("kind", f"one of: {allowed}")]
+        ) from exc
+    change = Change(
+        service_name=service_name[:100],
+        summary=summary,
+        source=source[:100],
+        kind=change_kind.value,
+        happened_at=happened_at,
+        details=details,
+        created_at=utcnow(),
+    )
+    session.add(change)
+    session.flush()
+    append_entry(
+        session,
+        actor,
+        action="change.record",
+        object_type="change",
+        object_id=change.id,
+        summary={"service": service_name, "kind": change_kind.value, "source": source},
+    )
+    return change.id
+
+
+def recent_changes_in(
+    session: Session, service_names: Sequence[str], since: datetime
+) -> list[ChangeOut]:
+    """Changes to any of `service_names` at or after `since`, newest first."""
+    if not service_names:
+        return []
+    rows = session.scalars(
+        select(Change)
+        .where(Change.service_name.in_(list(service_names)), Change.happened_at >= since)
+        .order_by(Change.happened_at.desc(), Change.id.desc())
+        .limit(200)
+    )
+    return [change_out(row) for row in rows]
+
+
+# --- use cases -----------------------------------------------------------------------------
+
+
+def declare_incident(uow: UnitOfWork, actor: Actor, *, data: IncidentCreate) -> IncidentOut:
+    """Declare an incident by hand; impacted services must be in the catalog."""
+    require_writer(actor, action="declaring incidents")
+    with uow:
+        _check_services(uow.session, data.services, field="services")
+        incident_id = open_incident_in(
+            uow.session,
+            actor,
+            title=data.title,
+            severity=data.severity.value,
+            summary=data.summary,
+            service_names=data.services,
+            detected_at=data.detected_at or utcnow(),
+            source="manual",
+        )
+        incident = _get(uow.session, incident_id)
+        incident.customer_impact = data.customer_impact
+        incident.impact_ongoing = data.impact_ongoing
+        incident.started_at = data.started_at
+        out = incident_out(uow.session, incident)
+        uow.commit()
+    return out
+
+
+_FREE_FIELDS = ("title", "summary", "customer_impact", "impact_ongoing", "eta", "started_at")
+_COMMAND_FIELDS = ("severity", "services", "in_scope", "out_of_scope")
+
+
+def update_incident(
+    uow: UnitOfWork, actor: Actor, *, incident_id: int, data: IncidentUpdate
+) -> IncidentOut:
+    """Edit an incident; severity and scope changes need the incident commander or an admin."""
+    require_writer(actor, action="changing incidents")
+    changes = data.model_dump(exclude_unset=True)
+    with uow:
+        incident = writable_incident(uow.session, actor, incident_id)
+        if any(changes.get(name) is not None for name in _COMMAND_FIELDS):
+            require_command(uow.session, actor, incident, action="changing severity or scope")
+        for name in _FREE_FIELDS:
+            if name in changes and changes[name] is not None:
+                _set_field(uow.session, actor, incident, name, changes[name])
+        if data.severity is not None and data.severity.value != incident.severity:
+            before = incident.severity
+            incident.severity = data.severity.value
+            record(
+                uow.session,
+                actor,
+                incident,
+                action="severity",
+                text=f"Severity {before} → {incident.severity}",
+                data={"from": before, "to": incident.severity},
+            )
+        if data.services is not None:
+            _check_services(uow.session, data.services, field="services")
+            _replace_services(uow.session, actor, incident, data.services)
+        for name in ("in_scope", "out_of_scope"):
+            if changes.get(name) is not None:
+                _set_field(uow.session, actor, incident, name, _clean_list(changes[name]))
+        out = incident_out(uow.session, incident)
+        uow.commit()
+    return out
+
+
+def change_status(
+    uow: UnitOfWork, actor: Actor, *, incident_id: int, status: Status, note: str = ""
+) -> IncidentOut:
+    """Move the incident along the status machine (IC or admin); refuses invalid moves."""
+    require_writer(actor, action="changing incident status")
+    with uow:
+        incident = writable_incident(uow.session, actor, incident_id)
+        require_command(uow.session, actor, incident, action="changing status")
+        apply_status(uow.session, actor, incident, status, note=note)
+        out = incident_out(uow.session, incident)
+        uow.commit()
+    return out
+
+
+def resolve_incident(
+    uow: UnitOfWork, actor: Actor, *, incident_id: int, note: str = ""
+) -> IncidentOut:
+    return change_status(uow, actor, incident_id=incident_id, status=Status.RESOLVED, note=note)
+
+
+def apply_status(
+    session: Session, actor: Actor, incident: Incident, status: Status, *, note: str = ""
+) -> None:
+    """Check the transition, stamp the milestone times and record it (parent too)."""
+    current = Status(incident.status)
+    allowed = policy.allowed_transitions(current)
+    if status not in allowed:
+        names = ", ".join(s.value for s in allowed) or "none (the incident has ended)"
+        raise Conflict(
+            f"cannot move incident {incident.id} from {current.value} to {status.value}; "
+            f"allowed: {names}",
+            [FieldError("status", f"allowed from {current.value}: {names}")],
+        )
+    now = utcnow()
+    incident.status = status.value
+    _stamp_milestones(incident, status, now)
+    text = f"Status {current.value} → {status.value}" + (f": {note}" if note else "")
+    data = {"from": current.value, "to": status.value, "note": note}
+    record(session, actor, incident, action="status", text=text, data=data)
+    if incident.parent_id is not None:
+        parent = _get(session, incident.parent_id)
+        record(
+            session,
+            actor,
+            parent,
+            action="workstream",
+            text=f"Workstream #{incident.id} ({incident.title}): {text}",
+            data={"workstream_id": incident.id, **data},
+        )
+
+
+def _stamp_milestones(incident: Incident, status: Status, now: datetime) -> None:
+    if status is not Status.TRIAGE and incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+    if status in (Status.MONITORING, Status.RESOLVED) and incident.mitigated_at is None:
+        incident.mitigated_at = now
+    if status is Status.RESOLVED:
+        incident.resolved_at = now
+    if status in policy.ENDED:
+        incident.closed_at = now
+
+
+def assign_role(
+    uow: UnitOfWork, actor: Actor, *, incident_id: int, user_email: str, role: ResponderRole
+) -> IncidentOut:
+    """Give a person a role; a new commander takes over from the current one (a handoff)."""
+    require_writer(actor, action="assigning incident roles")
+    with uow:
+        incident = writable_incident(uow.session, actor, incident_id)
+        user = user_by_email(uow.session, user_email, field="user")
+        if role is ResponderRole.COMMANDER:
+            require_command(uow.session, actor, incident, action="handing over command")
+        if user.role == Role.EXTERNAL.value and role not in EXTERNAL_ROLES:
+            raise InvalidInput(
+                "external participants can only be subject-matter experts or observers",
+                [FieldError("role", "sme or observer for external users")],
+            )
+        assign_role_in(uow.session, actor, incident, user, role)
+        out = incident_out(uow.session, incident)
+        uow.commit()
+    return out
+
+
+def assign_role_in(
+    session: Session, actor: Actor, incident: Incident, user: User, role: ResponderRole
+) -> None:
+    now = utcnow()
+    current = _holders(session, incident.id, role)
+    if any(row.user_id == user.id for row in current):
+        return
+    previous = ""
+    if role in SINGLE_HOLDER_ROLES:
+        for row in current:
+            row.ended_at = now
+            previous_user = session.get(User, row.user_id)
+            previous = previous_user.email if previous_user else str(row.user_id)
+    session.add(IncidentRole(incident_id=incident.id, user_id=user.id, role=role, assigned_at=now))
+    if role is ResponderRole.COMMANDER and incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+    title = ROLE_TITLES[role]
+    handoff = role is ResponderRole.COMMANDER and previous
+    text = (
+        f"Command handed over from {previous} to {user.email}"
+        if handoff
+        else f"{user.display_name} <{user.email}> is {title}"
+        + (f" (replacing {previous})" if previous else "")
+    )
+    record(
+        session,
+        actor,
+        incident,
+        action="handoff" if handoff else "role",
+        text=text,
+        data={"role": role.value, "user": user.email, "previous": previous or None},
+    )
+
+
+def remove_role(uow: UnitOfWork, actor: Actor, *, incident_id: int, role_id: int) -> IncidentOut:
+    require_writer(actor, action="removing incident roles")
+    with uow:
+        incident = writable_incident(uow.session, actor, incident_id)
+        row = uow.session.get(IncidentRole, role_id)
+        if row is None or row.incident_id != incident.id or row.ended_at is not None:
+            raise NotFound(f"role {role_id} of incident {incident_id}")
+        if row.role == ResponderRole.COMMANDER:
+            require_command(uow.session, actor, incident, action="removing the commander")
+        row.ended_at = utcnow()
+        user = uow.session.get(User, row.user_id)
+        email = user.email if user else str(row.user_id)
+        record(
+            uow.session,
+            actor,
+            incident,
+            action="role_end",
+            text=f"{email} is no longer {ROLE_TITLES.get(ResponderRole(row.role), row.role)}",
+            data={"role": row.role, "user": email},
+        )
+        out = incident_out(uow.session, incident)
+        uow.commit()
+    return out
+
+
+def add_note(uow: UnitOfWork, actor: Actor, *, incident_id: int, text: str) -> None:
+    """A free-text timeline note; external participants may add notes to their incident."""
+    with uow:
+        if actor.role is Role.EXTERNAL:
+            incident = visible_incident(uow.session, actor, incident_id)
+        else:
+            require_writer(actor, action="adding notes")
+            incident = visible_incident(uow.session, actor, incident_id)
+        record(uow.session, actor, incident, action="note", text=text.strip())
+        uow.commit()
+
+
+def record_external_view(uow: UnitOfWork, actor: Actor, *, incident_id: int, what: str) -> None:
+    """Audit what an external participant looked at (staff reads are not audited)."""
+    if actor.role is not Role.EXTERNAL:
+        return
+    with uow:
+        visible_incident(uow.session, actor, incident_id)
+        append_entry(
+            uow.session,
+            actor,
+            action="incident.external_view",
+            object_type="incident",
+            object_id=incident_id,
+            summary={"what": what},
+        )
+        uow.commit()
+
+
+def set_severity_definition(
+    uow: UnitOfWork, actor: Actor, *, severity: Severity, data: SeverityDefinitionIn
+) -> SeverityDefinition:
+    """Override one severity's name, definition and update cadence (admins only)."""
+    require_admin(actor, action="changing severity definitions")
+    with uow:
+        row = uow.session.get(SeverityLevel, severity.value)
+        if row is None:
+            row = SeverityLevel(severity=severity.value)
+            uow.session.add(row)
+        row.name, row.description = data.name, data.description
+        row.update_every_minutes, row.updated_at = data.update_every_minutes, utcnow()
+        append_entry(
+            uow.session,
+            actor,
+            action="incident.severity_definition",
+            object_type="severity",
+            object_id=severity.value,
+            summary=data.model_dump(),
+        )
+        uow.commit()
+    return SeverityDefinition(severity=severity, customised=True, **data.model_dump())
+
+
+# --- shared steps ----------------------------------------------------------------------------
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    incident: Incident,
+    *,
+    action: str,
+    text: str,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """One timeline entry plus its audit entry: every change to an incident goes through here."""
+    now = utcnow()
+    session.add(
+        TimelineEntry(
+            incident_id=incident.id,
+            at=at or now,
+            kind=action,
+            text=text,
+            data=data or {},
+            actor_user_id=actor.user_id,
+            actor_label=actor.label,
+        )
+    )
+    incident.updated_at = now
+    append_entry(
+        session,
+        actor,
+        action=f"incident.{action}",
+        object_type="incident",
+        object_id=incident.id,
+        summary={"text": text[:500], **(data or {})},
+    )
+
+
+def writable_incident(session: Session, actor: Actor, incident_id: int) -> Incident:
+    """The incident for a change by staff; externals get NotFound or PermissionDenied."""
+    incident = visible_incident(session, actor, incident_id)
+    if actor.role is Role.EXTERNAL:
+        raise PermissionDenied("external participants may only read and add notes")
+    return incident
+
+
+def require_command(session: Session, actor: Actor, incident: Incident, *, action: str) -> None:
+    """Admins, the incident's (or parent's) commander, or anyone while nobody has command."""
+    if actor.is_admin:
+        return
+    ids = [incident.id] + ([incident.parent_id] if incident.parent_id else [])
+    commanders = session.scalars(
+        select(IncidentRole.user_id).where(
+            IncidentRole.incident_id.in_(ids),
+            IncidentRole.role == ResponderRole.COMMANDER.value,
+            IncidentRole.ended_at.is_(None),
+        )
+    ).all()
+    if not commanders or actor.user_id in commanders:
+        return
+    raise PermissionDenied(f"{action} is for the incident commander or an admin")
+
+
+def user_by_email(session: Session, email: str, *, field: str) -> User:
+    user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or user.disabled:
+        raise InvalidInput(f"unknown user {email!r}", [FieldError(field, f"no user {email}")])
+    return user
+
+
+def _get(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id}")
+    return incident
+
+
+def _holders(session: Session, incident_id: int, role: ResponderRole) -> list[IncidentRole]:
+    return list(
+        session.scalars(
+            select(IncidentRole).where(
+                IncidentRole.incident_id == incident_id,
+                IncidentRole.role == role.value,
+                IncidentRole.ended_at.is_(None),
+            )
+        )
+    )
+
+
+def _parse_severity(value: str) -> Severity:
+    try:
+        return Severity(value.upper())
+    except ValueError as exc:
+        raise InvalidInput(
+            f"unknown severity {value!r}", [FieldError("severity", "one of SEV1, SEV2, SEV3, SEV4")]
+        ) from exc
+
+
+def _check_services(session: Session, names: Sequence[str], *, field: str) -> None:
+    known = dependency_graph(session)
+    errors = [
+        FieldError(f"{field}.{i}", f"unknown service {name!r}")
+        for i, name in enumerate(names)
+        if name not in known
+    ]
+    if errors:
+        raise InvalidInput("unknown impacted service(s)", errors)
+
+
+def _replace_services(
+    session: Session, actor: Actor, incident: Incident, names: Sequence[str]
+) -> None:
+    rows = session.scalars(
+        select(IncidentService).where(IncidentService.incident_id == incident.id)
+    ).all()
+    current = {row.service_name for row in rows}
+    wanted = set(names)
+    if wanted == current:
+        return
+    for row in rows:
+        if row.service_name not in wanted:
+            session.delete(row)
+    session.add_all(
+        IncidentService(incident_id=incident.id, service_name=n) for n in sorted(wanted - current)
+    )
+    record(
+        session,
+        actor,
+        incident,
+        action="services",
+        text=f"Impacted services: {', '.join(sorted(wanted)) or 'none'}",
+        data={"added": sorted(wanted - current), "removed": sorted(current - wanted)},
+    )
+
+
+def _set_field(session: Session, actor: Actor, incident: Incident, name: str, value: Any) -> None:
+    before = getattr(incident, name)
+    if before == value:
+        return
+    setattr(incident, name, value)
+    shown = value.isoformat() if isinstance(value, datetime) else value
+    label = name.replace("_", " ")
+    text = f"{label.capitalize()}: {', '.join(shown) if isinstance(shown, list) else shown}"
+    record(session, actor, incident, action="edit", text=text, data={"field": name, "to": shown})
+
+
+def _clean_list(values: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v.strip()))
