@@ -222,9 +222,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def token_for(new_uow: Callable[[], UnitOfWork]) -> Callable[[Person], str]:
     def make(person: Person) -> str:
-        created = accounts_service.create_token(
-            new_uow(), SYSTEM, user_id=person.id, name="tests"
-        )
+        created = accounts_service.create_token(new_uow(), SYSTEM, user_id=person.id, name="tests")
         return created.token
 
     return make
@@ -289,7 +287,10 @@ class CliResult:
 
 @pytest.fixture
 def run_cli(
-    settings: Settings, db: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    db: Database,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., CliResult]:
     """Run `warroom ARGS...` in-process against the test database."""
 

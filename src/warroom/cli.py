@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 import uvicorn
 
@@ -145,10 +144,12 @@ def run(argv: Sequence[str], *, cli_state: CliState | None = None) -> int:
             where = f" (line {item.line})" if item.line else ""
             stderr.print(f"  {item.field}{where}: {item.message}")
         return 1
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.Abort:
+    except typer.Abort:
         stderr.print("aborted")
         return 1
+    except typer.TyperException as exc:  # usage errors: typer's own click
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        return int(getattr(exc, "exit_code", 2))
     return result if isinstance(result, int) else 0

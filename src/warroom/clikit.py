@@ -7,6 +7,7 @@ the database (checked to be migrated) and for the actor they act as.
 from __future__ import annotations
 
 import getpass
+import sys
 from dataclasses import dataclass, field
 
 import typer
@@ -18,7 +19,8 @@ from warroom.db.engine import Database, open_database
 from warroom.db.migrate import check_schema
 from warroom.db.uow import UnitOfWork
 
-stdout = Console(highlight=False, soft_wrap=True)
+# Piped output (scripts, tests) gets wide lines instead of tables folded at 80 columns.
+stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

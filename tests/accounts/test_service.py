@@ -49,7 +49,9 @@ def test_passwords_are_stored_as_argon2_hashes(db: Database, admin: Person) -> N
     assert PASSWORD not in stored
 
 
-def test_creating_a_user_with_a_used_email_is_a_conflict(new_uow: UowFactory, admin: Person) -> None:
+def test_creating_a_user_with_a_used_email_is_a_conflict(
+    new_uow: UowFactory, admin: Person
+) -> None:
     data = UserCreate(email="ADMIN@example.com", role=Role.VIEWER, password=PASSWORD)
     with pytest.raises(Conflict, match="admin@example.com already exists"):
         service.create_user(new_uow(), SYSTEM, data=data)
@@ -149,7 +151,9 @@ def test_users_cannot_revoke_or_list_other_peoples_tokens(
 
 def test_admins_cannot_demote_or_disable_themselves(new_uow: UowFactory, admin: Person) -> None:
     with pytest.raises(Conflict, match="yourself"):
-        service.update_user(new_uow(), admin.actor, user_id=admin.id, data=UserUpdate(disabled=True))
+        service.update_user(
+            new_uow(), admin.actor, user_id=admin.id, data=UserUpdate(disabled=True)
+        )
 
 
 def test_every_account_mutation_is_audited(

@@ -60,7 +60,9 @@ def test_reordering_entries_is_caught(db: Database, history: Person) -> None:
     assert not report.intact and report.first_bad_seq == 2
 
 
-def test_rehashing_an_edited_entry_still_breaks_the_next_link(db: Database, history: Person) -> None:
+def test_rehashing_an_edited_entry_still_breaks_the_next_link(
+    db: Database, history: Person
+) -> None:
     _tamper(db, update(AuditEntry).where(AuditEntry.seq == 3).values(hash="f" * 64))
     report = verify_chain(db, history.actor)
     assert report.first_bad_seq == 3

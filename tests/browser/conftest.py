@@ -58,7 +58,9 @@ def live_server(app: FastAPI) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists() and shutil.which("chromium") is None:
-        pytest.skip("Chromium is not installed here (apt-get install chromium); .ci/run installs it")
+        pytest.skip(
+            "Chromium is not installed here (apt-get install chromium); .ci/run installs it"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
