@@ -69,11 +69,25 @@ def accuracy(evaluator: ModuleType, root: str) -> dict[tuple[str, str], list[dic
     return results
 
 
-def real_lines(evaluator: ModuleType, root: str, total: int) -> list[str]:
+def real_lines(evaluator: ModuleType, root: str, total: int, scenario: str) -> list[str]:
     base: list[str] = []
     for name in evaluator.PUBLIC:
         base.extend(evaluator.load_dataset(name, "original", root, root)[0])
+    if scenario == "distinct":
+        # Every line unique (a counter appended): the worst case for per-message caching.
+        return [f"{base[i % len(base)]} seq={i}" for i in range(total)]
     return [base[i % len(base)] for i in range(total)]
+
+
+def run_streaming(lines: list[str]) -> list[str]:
+    from warroom.engines.logtemplates import TemplateMiner
+
+    miner = TemplateMiner()
+    add = miner.add
+    ids = [add(line, timestamp=0.0).template_id for line in lines]
+    final = {t.template_id: t.template for t in miner.templates()}
+    remapped = miner.remap()
+    return [final[remapped.get(i, i)] for i in ids]
 
 
 def run_drain3(lines: list[str]) -> list[str]:
@@ -88,7 +102,7 @@ def run_drain3(lines: list[str]) -> list[str]:
     return [by_id[i] for i in ids]
 
 
-def worker(parser: str, total: int) -> None:
+def worker(parser: str, total: int, scenario: str) -> None:
     """Subprocess body: build the lines, parse them once, print JSON figures."""
     shared = shared_dir()
     evaluator = load_evaluator(shared)
@@ -98,8 +112,9 @@ def worker(parser: str, total: int) -> None:
 
     from warroom.engines.logtemplates import mine_templates
 
-    parse = run_drain3 if parser == "drain3" else mine_templates
-    lines = real_lines(evaluator, root, total)
+    parsers = {"drain3": run_drain3, "warroom": mine_templates, "warroom-stream": run_streaming}
+    parse = parsers[parser]
+    lines = real_lines(evaluator, root, total, scenario)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     out = parse(lines)
@@ -115,17 +130,32 @@ def worker(parser: str, total: int) -> None:
     print(json.dumps(figures))
 
 
-def throughput(total: int) -> dict[str, dict[str, Any]]:
+SCENARIOS = {"repeated": 1.0, "distinct": 0.2}
+PARSERS = ("drain3", "warroom", "warroom-stream")
+
+
+def throughput(total: int) -> dict[tuple[str, str], dict[str, Any]]:
     figures = {}
-    for parser in ("drain3", "warroom"):
-        done = subprocess.run(
-            [sys.executable, __file__, "--worker", parser, "--lines", str(total)],
-            check=True,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
-        )
-        figures[parser] = json.loads(done.stdout.strip().splitlines()[-1])
+    for scenario, share in SCENARIOS.items():
+        lines = str(int(total * share))
+        for parser in PARSERS:
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    parser,
+                    "--lines",
+                    lines,
+                    "--scenario",
+                    scenario,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+            )
+            figures[(scenario, parser)] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
 
@@ -161,20 +191,23 @@ def print_accuracy(results: dict[tuple[str, str], list[dict[str, Any]]]) -> None
         print(f"| **mean** | {means} |")
 
 
-def print_throughput(figures: dict[str, dict[str, Any]]) -> None:
-    print("\nThroughput and peak memory on the same real lines (one subprocess each)")
+def print_throughput(figures: dict[tuple[str, str], dict[str, Any]]) -> None:
+    print("\nThroughput and peak memory (one subprocess per row; same lines for every parser)")
+    print("repeated: the shared logs' Content lines repeated in order; distinct: the same with")
+    print("a counter appended so no line repeats.  warroom = mine_templates (batch),")
+    print("warroom-stream = TemplateMiner.add per line.  drain3: default configuration.")
     print(
-        "| Parser | lines | seconds | lines/s | templates | RSS before MB | peak MB | growth MB |"
+        "| Scenario | Parser | lines | seconds | lines/s | x drain3 | templates | peak MB | growth MB |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for parser, f in figures.items():
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (scenario, parser), f in figures.items():
         before, peak = f["rss_before_kb"] / 1024, f["peak_rss_kb"] / 1024
+        ratio = figures[(scenario, "drain3")]["seconds"] / f["seconds"]
         print(
-            f"| {parser} | {f['lines']:,} | {f['seconds']:.2f} | {f['lines'] / f['seconds']:,.0f}"
-            f" | {f['templates']:,} | {before:.1f} | {peak:.1f} | {peak - before:.1f} |"
+            f"| {scenario} | {parser} | {f['lines']:,} | {f['seconds']:.2f}"
+            f" | {f['lines'] / f['seconds']:,.0f} | {ratio:.1f} | {f['templates']:,}"
+            f" | {peak:.1f} | {peak - before:.1f} |"
         )
-    speedup = figures["drain3"]["seconds"] / figures["warroom"]["seconds"]
-    print(f"\nwarroom / drain3 throughput: {speedup:.1f}x")
 
 
 def main() -> None:
@@ -182,10 +215,11 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
-    parser.add_argument("--worker", choices=["drain3", "warroom"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=PARSERS, help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", choices=list(SCENARIOS), default="repeated")
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.lines)
+        worker(args.worker, args.lines, args.scenario)
         return
     shared = shared_dir()
     print(machine())

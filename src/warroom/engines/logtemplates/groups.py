@@ -147,6 +147,8 @@ class Group:
     def observe(self, masked: Masked, times: int = 1) -> bool:
         """Count a message; return True when the template text changed because a slot varied."""
         self.count += times
+        if not self.slots and not self.runs:
+            return False
         changed = _merge_slots(self.slots, masked.weak_values)
         changed = _merge_slots(self.runs, masked.run_lengths) or changed
         if changed:

@@ -25,9 +25,20 @@ from .groups import STRONG_SLOT, WILDCARD, Group, Masked, mask
 from .limits import MAX_LINE_CHARS, truncate
 from .state import TimeStats, dump_store, load_store
 from .store import TemplateStore
-from .tokens import LITERAL, WEAK
+from .tokens import LITERAL, WEAK, Segment
 
 _OVERFLOW = Masked((STRONG_SLOT,), (), (), ((LITERAL, ""),))
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A cached masked message and the parameters last derived for it (reused while the
+    templates they were derived from are unchanged)."""
+
+    masked: Masked
+    parameters: tuple[Parameter, ...] = ()
+    template: str | None = None
+    group_template: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ class MinerConfig:
     max_line_chars: int = MAX_LINE_CHARS
     bucket_s: float = 60.0
     max_buckets: int = 1440
-    cache_size: int = 65_536
+    cache_size: int = 8_192
     max_templates: int = 50_000
     min_distinct_words: int = 4
 
@@ -79,18 +90,23 @@ class TemplateMiner:
         self.config = config or MinerConfig()
         self._store = TemplateStore(self.config.min_distinct_words)
         self._stats: dict[str, TimeStats] = {}
-        self._cache: dict[str, Masked] = {}
+        self._cache: dict[str, _Entry] = {}
         self._reported: dict[str, str] = {}
 
     def add(self, message: str, *, timestamp: float | None = None) -> LineMatch:
         """Mine one line; ``timestamp`` (epoch seconds) defaults to the current time."""
         text, truncated = truncate(message, self.config.max_line_chars)
-        masked = self._mask(text)
-        group = self._store.add(masked)
+        entry, full = self._entry(text)
+        group = self._store.add(entry.masked)
         self._record(group.gid, time.time() if timestamp is None else timestamp)
         cluster = self._store.cluster_id(group)
         template = self._store.template(cluster)
-        return LineMatch(cluster, template, self._parameters(masked, group, template), truncated)
+        if entry.template is not template or entry.group_template is not group.template:
+            # Segments are not cached (they dominate memory); re-mask on the rare refresh.
+            segments = full.segments if full is not None else mask(text).segments
+            entry.parameters = self._parameters(segments, group, template)
+            entry.template, entry.group_template = template, group.template
+        return LineMatch(cluster, template, entry.parameters, truncated)
 
     def templates(self) -> list[TemplateInfo]:
         """Every current template, most frequent first."""
@@ -151,19 +167,20 @@ class TemplateMiner:
         miner._store.renamed.clear()
         return miner
 
-    def _mask(self, text: str) -> Masked:
-        masked = self._cache.get(text)
-        if masked is None:
-            if len(self._cache) >= self.config.cache_size:
-                self._cache.clear()
-            masked = mask(text)
-            if (
-                masked.key not in self._store.groups
-                and len(self._store.groups) >= self.config.max_templates
-            ):
-                masked = _OVERFLOW
-            self._cache[text] = masked
-        return masked
+    def _entry(self, text: str) -> tuple[_Entry, Masked | None]:
+        entry = self._cache.get(text)
+        if entry is not None:
+            return entry, None
+        if len(self._cache) >= self.config.cache_size:
+            self._cache.clear()
+        full = mask(text)
+        if full.key not in self._store.groups and len(self._store.groups) >= (
+            self.config.max_templates
+        ):
+            full = _OVERFLOW
+        lean = Masked(full.key, full.weak_values, full.run_lengths, ())
+        entry = self._cache[text] = _Entry(lean)
+        return entry, full
 
     def _record(self, gid: str, timestamp: float) -> None:
         stats = self._stats.get(gid)
@@ -178,10 +195,12 @@ class TemplateMiner:
         if len(stats.buckets) > self.config.max_buckets:
             del stats.buckets[min(stats.buckets)]
 
-    def _parameters(self, masked: Masked, group: Group, template: str) -> tuple[Parameter, ...]:
+    def _parameters(
+        self, segments: tuple[Segment, ...], group: Group, template: str
+    ) -> tuple[Parameter, ...]:
         params: list[Parameter] = []
         weak_index = 0
-        for kind, value in masked.segments:
+        for kind, value in segments:
             if kind == WEAK:
                 if group.slots[weak_index] is None:
                     params.append(Parameter("word", value))

@@ -55,7 +55,7 @@ _UNIT_SUFFIXES: Final = frozenset(u + end for u in _UNIT_WORDS for end in ("", "
 _DIGIT: Final = re.compile(r"\d")
 # Words repeat across messages far more than messages do; their segments are cached.
 _WORD_CACHE: dict[str, tuple[Segment, ...]] = {}
-_WORD_CACHE_SIZE: Final = 100_000
+_WORD_CACHE_SIZE: Final = 50_000
 _MAC: Final = re.compile(r"^(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
 _IPV6: Final = re.compile(r"^(?=.*::|(?:[^:]*:){7})[0-9A-Fa-f:]{2,39}(?:%\w+)?$")
 _UUID: Final = re.compile(
@@ -222,6 +222,8 @@ def _scan_pieces(text: str, out: list[Segment]) -> None:
 def _is_named_host(part: str, parts: list[str], index: int) -> bool:
     """``www.example.com`` or ``proxy.lab:5070``: a DNS name, even without digits."""
     if "." not in part or part.endswith(".") or not _DNS_NAME.match(part):
+        return False
+    if _IPV4.match(part):
         return False
     if _KNOWN_DOMAIN.search(part):
         return True
