@@ -237,20 +237,20 @@ _JUNK = st.one_of(
 _LINES = st.lists(st.one_of(_STRUCTURED, _STRUCTURED, _JUNK), min_size=1, max_size=30)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_LINES)
 def test_every_template_matches_every_message_it_was_given_to(lines: list[str]) -> None:
     for line, template in zip(lines, mine_templates(lines), strict=True):
         assert _regex(_normalised(template)).fullmatch(_normalised(line)), (line, template)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_LINES)
 def test_output_is_deterministic(lines: list[str]) -> None:
     assert mine_templates(lines) == mine_templates(list(lines))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_LINES)
 def test_streaming_templates_match_their_lines_and_survive_a_state_round_trip(
     lines: list[str],

@@ -55,6 +55,8 @@ _UNIT_SUFFIXES: Final = frozenset(u + end for u in _UNIT_WORDS for end in ("", "
 _DIGIT: Final = re.compile(r"\d")
 # Words repeat across messages far more than messages do; their segments are cached.
 _WORD_CACHE: dict[str, tuple[Segment, ...]] = {}
+_SHAPE_CACHE: dict[str, tuple[tuple[str, int], ...]] = {}
+_ZEROS: Final = str.maketrans("123456789", "000000000")
 _WORD_CACHE_SIZE: Final = 50_000
 _MAC: Final = re.compile(r"^(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
 _IPV6: Final = re.compile(r"^(?=.*::|(?:[^:]*:){7})[0-9A-Fa-f:]{2,39}(?:%\w+)?$")
@@ -116,15 +118,36 @@ def _scan_words(text: str, out: list[Segment]) -> None:
 
 
 def _word_segments(word: str) -> tuple[Segment, ...]:
-    found: list[Segment] = []
-    _scan_word(word, found)
-    segments = tuple(found)
-    # Words with long digit runs are mostly one-off values: caching them would evict the rest.
-    if _LONG_DIGITS.search(word) is None:
+    """Segments of one word, via a cache keyed on the word's *shape* (digits 1-9 -> 0).
+
+    No rule looks at digit values, only at where digits are, so words of one shape (every
+    ``blk_<19 digits>``, every dotted quad of the same widths) cut at the same offsets.
+    """
+    shape = word.translate(_ZEROS)
+    spans = _SHAPE_CACHE.get(shape)
+    if spans is None:
+        found: list[Segment] = []
+        _scan_word(shape, found)
+        spans = tuple((kind, len(text)) for kind, text in found)
+        if len(_SHAPE_CACHE) >= _WORD_CACHE_SIZE:
+            _SHAPE_CACHE.clear()
+        _SHAPE_CACHE[shape] = spans
+    segments = _slice(word, spans)
+    if shape == word:
+        # Digit-free words (the fixed text of templates) are cached as finished segments.
         if len(_WORD_CACHE) >= _WORD_CACHE_SIZE:
             _WORD_CACHE.clear()
         _WORD_CACHE[word] = segments
     return segments
+
+
+def _slice(word: str, spans: tuple[tuple[str, int], ...]) -> tuple[Segment, ...]:
+    out = []
+    start = 0
+    for kind, length in spans:
+        out.append((kind, word[start : start + length]))
+        start += length
+    return tuple(out)
 
 
 def _is_unit_after_number(word: str, out: list[Segment]) -> bool:
