@@ -1,0 +1,165 @@
+"""Read-side suggestions for one incident: response mode, split, responders, update drafts.
+
+Each gathers what it needs in a handful of queries and hands it to the pure rules in
+`proposals`. The `*_in(session, incident)` forms let the service record the suggestion it acted
+on inside the same transaction as the IC's decision.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warroom.accounts.models import User
+from warroom.actors import Actor, Role, require_staff
+from warroom.catalog.models import Service, Team, TeamMember
+from warroom.catalog.queries import dependency_graph
+from warroom.db.base import utcnow
+from warroom.db.engine import Database
+from warroom.incidents import policy, proposals
+from warroom.incidents.models import Change, Incident, IncidentRole, IncidentService
+from warroom.incidents.queries import change_out, incident_detail, services_of, visible_incident
+from warroom.incidents.schemas import (
+    ChangeOut,
+    Recommendation,
+    ResponderRole,
+    ResponseMode,
+    SplitProposal,
+    Status,
+    SuggestedResponder,
+    UpdateDraft,
+)
+
+CHANGE_LOOKBACK = timedelta(hours=24)
+PAST_INCIDENTS = 20
+_PAST_ROLES = (ResponderRole.COMMANDER.value, ResponderRole.OPERATIONS.value, "sme")
+_RESOLVED = (Status.RESOLVED.value, Status.LEARNING.value, Status.CLOSED.value)
+
+
+def recommendation_in(session: Session, incident: Incident) -> Recommendation:
+    impacted = services_of(session, [incident.id]).get(incident.id, [])
+    graph = dependency_graph(session)
+    direct_deps = sorted({d for name in impacted for d in graph.get(name, [])} - set(impacted))
+    since = (incident.started_at or incident.detected_at) - CHANGE_LOOKBACK
+    changes = _changes(session, [*impacted, *direct_deps], since)
+    return proposals.recommend_mode(
+        impact_ongoing=incident.impact_ongoing,
+        status=Status(incident.status),
+        direct=[c for c in changes if c.service_name in impacted],
+        upstream=[c for c in changes if c.service_name not in impacted],
+        chosen=ResponseMode(incident.response_mode) if incident.response_mode else None,
+    )
+
+
+def _changes(session: Session, names: list[str], since: datetime) -> list[ChangeOut]:
+    if not names:
+        return []
+    rows = session.scalars(
+        select(Change)
+        .where(Change.service_name.in_(names), Change.happened_at >= since)
+        .order_by(Change.happened_at.desc(), Change.id.desc())
+        .limit(50)
+    )
+    return [change_out(row) for row in rows]
+
+
+def split_proposal_in(session: Session, incident: Incident) -> SplitProposal:
+    impacted = services_of(session, [incident.id]).get(incident.id, [])
+    others = session.scalars(
+        select(IncidentService.service_name)
+        .join(Incident, Incident.id == IncidentService.incident_id)
+        .where(
+            Incident.id != incident.id,
+            Incident.parent_id.is_distinct_from(incident.id),
+            Incident.status.in_([s.value for s in policy.ACTIVE]),
+        )
+    )
+    return proposals.propose_split(dependency_graph(session), impacted, set(others))
+
+
+def recommend_response_mode(db: Database, actor: Actor, *, incident_id: int) -> Recommendation:
+    require_staff(actor, action="reading recommendations")
+    with db.read_session() as session:
+        return recommendation_in(session, visible_incident(session, actor, incident_id))
+
+
+def propose_split(db: Database, actor: Actor, *, incident_id: int) -> SplitProposal:
+    require_staff(actor, action="reading recommendations")
+    with db.read_session() as session:
+        return split_proposal_in(session, visible_incident(session, actor, incident_id))
+
+
+def update_drafts(db: Database, actor: Actor, *, incident_id: int) -> list[UpdateDraft]:
+    require_staff(actor, action="drafting updates")
+    with db.read_session() as session:
+        detail = incident_detail(session, visible_incident(session, actor, incident_id))
+    return proposals.draft_updates(detail, utcnow())
+
+
+def suggest_responders(db: Database, actor: Actor, *, incident_id: int) -> list[SuggestedResponder]:
+    """Owning-team members of impacted services and people who resolved similar incidents."""
+    require_staff(actor, action="reading suggestions")
+    with db.read_session() as session:
+        incident = visible_incident(session, actor, incident_id)
+        impacted = services_of(session, [incident.id]).get(incident.id, [])
+        reasons: dict[int, list[str]] = defaultdict(list)
+        _owners(session, impacted, reasons)
+        _past_responders(session, incident.id, impacted, reasons)
+        taken = set(
+            session.scalars(
+                select(IncidentRole.user_id).where(
+                    IncidentRole.incident_id == incident.id, IncidentRole.ended_at.is_(None)
+                )
+            )
+        )
+        users = session.scalars(select(User).where(User.id.in_(list(reasons)))).all()
+    found = [
+        SuggestedResponder(email=u.email, display_name=u.display_name, reasons=reasons[u.id])
+        for u in users
+        if u.id not in taken and not u.disabled and u.role != Role.EXTERNAL.value
+    ]
+    return sorted(found, key=lambda s: (-len(s.reasons), s.email))
+
+
+def _owners(session: Session, impacted: list[str], reasons: dict[int, list[str]]) -> None:
+    rows = session.execute(
+        select(TeamMember.user_id, Team.name, Service.name)
+        .join(Team, Team.id == TeamMember.team_id)
+        .join(Service, Service.owner_team_id == Team.id)
+        .where(Service.name.in_(impacted))
+        .order_by(Service.name)
+    ).tuples()
+    for user_id, team, service in rows:
+        reasons[user_id].append(f"member of {team}, which owns {service}")
+
+
+def _past_responders(
+    session: Session, incident_id: int, impacted: list[str], reasons: dict[int, list[str]]
+) -> None:
+    past = session.execute(
+        select(Incident.id, Incident.title, IncidentService.service_name)
+        .join(IncidentService, IncidentService.incident_id == Incident.id)
+        .where(
+            Incident.id != incident_id,
+            Incident.status.in_(_RESOLVED),
+            IncidentService.service_name.in_(impacted),
+        )
+        .order_by(Incident.id.desc())
+        .limit(PAST_INCIDENTS)
+    ).tuples()
+    hits = {pid: (title, service) for pid, title, service in past}
+    if not hits:
+        return
+    rows = session.execute(
+        select(IncidentRole.user_id, IncidentRole.role, IncidentRole.incident_id).where(
+            IncidentRole.incident_id.in_(list(hits)), IncidentRole.role.in_(_PAST_ROLES)
+        )
+    ).tuples()
+    for user_id, role, pid in rows:
+        title, service = hits[pid]
+        reasons[user_id].append(
+            f"was {role} on resolved #{pid} ({title}), which also hit {service}"
+        )
