@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from warroom.accounts.models import ApiToken, BrowserSession, User
 from warroom.accounts.passwords import digest
@@ -62,3 +65,24 @@ def list_tokens(db: Database, actor: Actor, *, user_id: int | None = None) -> li
         query = query.where(ApiToken.user_id == user_id)
     with db.read_session() as session:
         return [TokenOut.model_validate(token) for token in session.scalars(query)]
+
+
+def user_ids_by_email_in(session: Session, emails: Iterable[str]) -> dict[str, int]:
+    """Ids of the users with these (normalised) e-mail addresses, inside a caller's session.
+
+    Other domains use this instead of reading the users table themselves.
+    """
+    wanted = {email.strip().lower() for email in emails}
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.email, User.id).where(User.email.in_(wanted)))
+    return dict(rows)
+
+
+def user_emails_in(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """E-mail addresses of these users, inside a caller's session."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.email).where(User.id.in_(wanted)))
+    return dict(rows)

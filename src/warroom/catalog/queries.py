@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from warroom.accounts.models import User
+from warroom.accounts.queries import user_emails_in
 from warroom.actors import Actor, require_staff
 from warroom.catalog import documents
 from warroom.catalog.models import Service, ServiceDependency, Team, TeamMember
@@ -65,12 +65,8 @@ def service_out(
 
 
 def team_out(session: Session, team: Team) -> TeamOut:
-    members = session.scalars(
-        select(User.email)
-        .join(TeamMember, TeamMember.user_id == User.id)
-        .where(TeamMember.team_id == team.id)
-        .order_by(User.email)
-    ).all()
+    member_ids = session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team.id))
+    members = sorted(user_emails_in(session, member_ids).values())
     services = session.scalars(
         select(Service.name).where(Service.owner_team_id == team.id).order_by(Service.name)
     ).all()
@@ -164,7 +160,7 @@ def _walk(db: Database, actor: Actor, *, name: str, downstream: bool) -> list[Im
     require_staff(actor, action="reading the catalog")
     with db.read_session() as session:
         graph = dependency_graph(session)
-        tiers = {name: tier for name, tier in session.execute(select(Service.name, Service.tier))}
+        tiers = dict(session.execute(select(Service.name, Service.tier)))
     if name not in graph:
         raise NotFound(f"service {name}")
     walk_graph = reverse(graph) if downstream else graph

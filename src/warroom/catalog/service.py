@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from warroom.accounts.models import User
+from warroom.accounts.queries import user_ids_by_email_in
 from warroom.actors import Actor, require_admin, require_writer
 from warroom.audit.service import append_entry
 from warroom.catalog import documents
@@ -292,7 +292,7 @@ def _check_import_references(session: Session, snapshot: CatalogSnapshot) -> Non
     errors: list[FieldError] = []
     team_names = {t.name for t in snapshot.teams} | set(session.scalars(select(Team.name)))
     service_names = {s.name for s in snapshot.services} | set(session.scalars(select(Service.name)))
-    emails = set(session.scalars(select(User.email)))
+    emails = set(user_ids_by_email_in(session, (m for t in snapshot.teams for m in t.members)))
     errors += _duplicates("teams", [t.name for t in snapshot.teams])
     errors += _duplicates("services", [s.name for s in snapshot.services])
     for i, team in enumerate(snapshot.teams):
@@ -423,17 +423,15 @@ def _replace_dependencies(session: Session, service: Service, names: Sequence[st
 
 
 def _set_members(session: Session, team: Team, emails: Sequence[str], *, field: str) -> bool:
-    users = []
-    errors = []
-    for index, email in enumerate(emails):
-        user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
-        if user is None:
-            errors.append(FieldError(f"{field}.{index}", _unknown("user", email)))
-        else:
-            users.append(user)
+    known = user_ids_by_email_in(session, emails)
+    errors = [
+        FieldError(f"{field}.{index}", _unknown("user", email))
+        for index, email in enumerate(emails)
+        if email.strip().lower() not in known
+    ]
     if errors:
         raise InvalidInput("unknown team members", errors)
-    wanted = {u.id for u in users}
+    wanted = set(known.values())
     current = set(session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team.id)))
     if wanted == current:
         return False
