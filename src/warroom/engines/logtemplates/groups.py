@@ -70,26 +70,33 @@ def mask(message: str) -> Masked:
     key: list[KeyItem] = []
     weak: list[str] = []
     runs: list[int] = []
+    literal: list[str] = []
     index, end = 0, len(segments)
     while index < end:
         kind, text = segments[index]
         if kind == LITERAL:
-            if key and isinstance(key[-1], str):
-                key[-1] += text
-            else:
-                key.append(text)
-        elif kind == WEAK:
+            literal.append(text)
+            index += 1
+            continue
+        if literal:
+            key.append("".join(literal))
+            literal.clear()
+        if kind == WEAK:
             key.append(WEAK_SLOT)
             weak.append(text)
-        else:
-            length = _run_length(segments, index) if index + 2 < end else 1
+        elif index + 2 < end and segments[index + 1] == _SPACE:
+            length = _run_length(segments, index)
             if length > 1:
                 key.append(RUN_SLOT)
                 runs.append(length)
                 index += 2 * (length - 1)
             else:
                 key.append(STRONG_SLOT)
+        else:
+            key.append(STRONG_SLOT)
         index += 1
+    if literal:
+        key.append("".join(literal))
     return Masked(tuple(key), tuple(weak), tuple(runs), tuple(segments))
 
 

@@ -76,7 +76,13 @@ _DOTTED_PREFIX: Final = re.compile(r"^([A-Za-z]{2,})(-(?=.*\d)|\.(?=\d+$))(.+)$"
 _NAME_WITH_DIGIT: Final = re.compile(r"^[A-Za-z]{1,4}\d$")
 _MULTI_HYPHEN_HOST: Final = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+){2,}$")
 _PATH_START: Final = ("/", "~/", "./", "../")
-_VALUE_WORDS: Final = {"true": "bool", "false": "bool", "null": "bool", "root": "user"}
+# Values that are plain words: booleans and null in any case, and the superuser's account name
+# (lower case only: "ROOT LOGIN" is a fixed phrase, "(root) CMD" names an account).
+_VALUE_WORDS: Final = {
+    **dict.fromkeys(("true", "false", "null", "True", "False", "Null", "TRUE", "FALSE"), "bool"),
+    "NULL": "bool",
+    "root": "user",
+}
 
 
 def split_message(message: str) -> list[Segment]:
@@ -289,7 +295,7 @@ def _scan_slashed(piece: str, out: list[Segment]) -> None:
 
 def _scan_atom(atom: str, out: list[Segment]) -> None:
     if not _has_digit(atom):
-        out.append((_VALUE_WORDS.get(atom.lower(), LITERAL), atom))
+        out.append((_VALUE_WORDS.get(atom, LITERAL), atom))
         return
     if _NAME_WITH_DIGIT.match(atom):
         # eth1, alt0, L3, PSR0: device and register names are fixed words in the ground truth.
@@ -324,7 +330,7 @@ def _is_host(atom: str) -> bool:
 def _classify(atom: str) -> str:
     """Kind of one separator-free token that may hold a variable."""
     if not _has_digit(atom):
-        return _VALUE_WORDS.get(atom.lower(), LITERAL)
+        return _VALUE_WORDS.get(atom, LITERAL)
     if atom[0].isdigit() or atom[0] in "-+" and len(atom) > 1:
         return _numeric_kind(atom)
     if _is_host(atom):
