@@ -176,8 +176,8 @@ def seed(new_uow: Callable[[], UnitOfWork], data_dir: Path) -> DemoLogin:
 
 def demo_catalog() -> CatalogSnapshot:
     members: dict[str, list[str]] = {}
-    for local, _name, _role, teams in PEOPLE:
-        for team in teams:
+    for local, _name, _role, team_names in PEOPLE:
+        for team in team_names:
             members.setdefault(team, []).append(f"{local}@{DEMO_DOMAIN}")
     teams = [
         TeamCreate(
