@@ -16,6 +16,7 @@ from warroom.engines.logtemplates import (
     TemplateMiner,
     mine_templates,
 )
+from warroom.engines.logtemplates.tokens import split_message
 
 
 def _regex(template: str) -> re.Pattern[str]:
@@ -262,3 +263,20 @@ def test_streaming_templates_match_their_lines_and_survive_a_state_round_trip(
     restored = TemplateMiner.from_state(json.loads(json.dumps(miner.to_state())))
     assert restored.templates() == miner.templates()
     assert sum(t.count for t in restored.templates()) == len(lines)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(_STRUCTURED, _JUNK))
+def test_segments_cover_each_word_exactly_so_the_shape_cache_is_safe(line: str) -> None:
+    for word in line.split():
+        found = split_message(word)
+        assert "".join(text for _, text in found) == word
+        shape = word.translate(str.maketrans("123456789", "000000000"))
+        shaped = split_message(shape)
+        assert [(k, len(t)) for k, t in shaped] == [(k, len(t)) for k, t in found]
+
+
+def test_process_parallel_masking_gives_the_serial_result() -> None:
+    lines = [f"job {n} took {n % 7}ms on host-{n % 3}.lab.example.com" for n in range(300)]
+    lines += [f"removing {w}" for w in ("echo", "time", "chargen", "ntalk")]
+    assert mine_templates(lines, workers=2) == mine_templates(lines, workers=1)
