@@ -21,32 +21,34 @@ workers merging in either order agree).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .groups import WILDCARD, collapse_wildcards
 
-Signature = tuple[int, tuple[str, ...]]
+Signature = int
 _MAX_MATCH_CHARS = 256
 _MAX_MATCH_WILDCARDS = 4
 _EDGE_PUNCTUATION = frozenset("()[]{},;:.'\"#=/@|!?-")
 
 
 def _common_edges(words: list[str]) -> tuple[str, str]:
-    """Longest punctuation prefix and suffix shared by all ``words`` (kept around ``<*>``)."""
-    first = words[0]
-    prefix = 0
-    while prefix < len(first) and first[prefix] in _EDGE_PUNCTUATION:
-        if any(len(w) <= prefix or w[prefix] != first[prefix] for w in words):
-            break
-        prefix += 1
-    suffix = 0
-    while suffix < len(first) - prefix and first[-1 - suffix] in _EDGE_PUNCTUATION:
-        if any(len(w) <= suffix + prefix or w[-1 - suffix] != first[-1 - suffix] for w in words):
-            break
-        suffix += 1
-    return first[:prefix], first[len(first) - suffix :] if suffix else ""
+    """Shared prefix and suffix of ``words`` that end (start) at punctuation.
+
+    ``environment:user.dir=/`` and ``environment:os.name=Linux`` keep ``environment:``;
+    ``(eadmin1)`` and ``(badmin1)`` keep the parentheses; a shared part of a value does not
+    survive (``cn304`` / ``cn305`` share ``cn30`` but no punctuation, so all of it varies).
+    """
+    head = os.path.commonprefix(words)
+    tail = os.path.commonprefix([w[::-1] for w in words])[::-1]
+    cut = max((i + 1 for i, c in enumerate(head) if c in _EDGE_PUNCTUATION), default=0)
+    head = head[:cut]
+    room = min(len(w) for w in words) - len(head)
+    tail = tail[max(len(tail) - room, 0) :]
+    start = next((i for i, c in enumerate(tail) if c in _EDGE_PUNCTUATION), len(tail))
+    return head, tail[start:]
 
 
 def _letters(word: str) -> str:
@@ -115,7 +117,8 @@ class Clusters:
         for position in range(len(words)):
             if len(words) < 2:
                 break
-            signature = (position, words[:position] + words[position + 1 :])
+            # Hashed: the index stays a few dozen bytes per word of each template.
+            signature = hash((position, words[:position] + words[position + 1 :]))
             bucket = self.index.setdefault(signature, {})
             bucket[gid] = words[position]
             if len(bucket) > 1 and self._should_merge(position, bucket):
@@ -127,7 +130,7 @@ class Clusters:
         if old is None:
             return
         for position in range(len(old)):
-            bucket = self.index.get((position, old[:position] + old[position + 1 :]))
+            bucket = self.index.get(hash((position, old[:position] + old[position + 1 :])))
             if bucket is not None:
                 bucket.pop(gid, None)
 
