@@ -280,3 +280,8 @@ def test_process_parallel_masking_gives_the_serial_result() -> None:
     lines = [f"job {n} took {n % 7}ms on host-{n % 3}.lab.example.com" for n in range(300)]
     lines += [f"removing {w}" for w in ("echo", "time", "chargen", "ntalk")]
     assert mine_templates(lines, workers=2) == mine_templates(lines, workers=1)
+
+
+def test_a_config_with_a_non_positive_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="bucket_s must be positive"):
+        MinerConfig(bucket_s=0)

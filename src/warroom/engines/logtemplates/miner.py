@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from .groups import STRONG_SLOT, WILDCARD, Group, Masked, mask
 from .limits import MAX_LINE_CHARS, truncate
@@ -69,6 +69,11 @@ class MinerConfig:
     cache_size: int = 8_192
     max_templates: int = 50_000
     min_distinct_words: int = 4
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value <= 0:
+                raise ValueError(f"MinerConfig.{name} must be positive, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,9 @@ class TemplateMiner:
     def from_state(cls, state: Mapping[str, object]) -> TemplateMiner:
         """Rebuild a miner saved with :meth:`to_state`."""
         raw = state.get("config")
-        config = MinerConfig(**raw) if isinstance(raw, dict) else MinerConfig()
+        known = {f.name for f in fields(MinerConfig)}
+        saved = {k: v for k, v in raw.items() if k in known} if isinstance(raw, dict) else {}
+        config = MinerConfig(**saved)
         miner = cls(config)
         load_store(miner._store, state, miner._stats)
         miner._store.renamed.clear()
