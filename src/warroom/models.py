@@ -8,7 +8,15 @@ from warroom.audit import models as audit_models
 from warroom.catalog import models as catalog_models
 from warroom.db.base import Base
 from warroom.incidents import models as incidents_models
+from warroom.intake import models as intake_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "audit_models", "catalog_models", "incidents_models", "metadata"]
+__all__ = [
+    "accounts_models",
+    "audit_models",
+    "catalog_models",
+    "incidents_models",
+    "intake_models",
+    "metadata",
+]

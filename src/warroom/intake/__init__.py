@@ -1,0 +1,1 @@
+"""Alert intake: integrations, alerts, grouping into incidents, dead letters, replay."""
