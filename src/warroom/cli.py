@@ -18,6 +18,7 @@ from warroom.catalog import cli as catalog_cli
 from warroom.clikit import CliState, state, stderr, stdout
 from warroom.db.migrate import current_revision, head_revision, upgrade
 from warroom.errors import WarroomError
+from warroom.intake import cli as intake_cli
 
 app = typer.Typer(
     name="warroom",
@@ -31,6 +32,9 @@ app.add_typer(accounts_cli.users, name="user")
 app.add_typer(accounts_cli.tokens, name="token")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(catalog_cli.app, name="catalog")
+app.add_typer(intake_cli.integrations, name="integration")
+app.add_typer(intake_cli.alerts, name="alert")
+app.add_typer(intake_cli.intake, name="intake")
 
 
 def _version(value: bool) -> None:
