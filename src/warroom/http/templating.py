@@ -19,9 +19,14 @@ SHARED_TEMPLATES = Path(__file__).parent / "templates"
 NAVIGATION = (
     ("Catalog", "/catalog"),
     ("Teams", "/teams"),
+    ("Alerts", "/alerts"),
     ("API tokens", "/tokens"),
 )
-ADMIN_NAVIGATION = (("Users", "/admin/users"), ("Audit log", "/admin/audit"))
+ADMIN_NAVIGATION = (
+    ("Users", "/admin/users"),
+    ("Integrations", "/admin/integrations"),
+    ("Audit log", "/admin/audit"),
+)
 
 
 def build_environment(template_dirs: Sequence[Path]) -> Environment:
