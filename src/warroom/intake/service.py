@@ -423,6 +423,17 @@ def parse_rules_text(source: str) -> dict[str, Any]:
     return document
 
 
+def parse_mapping_text(source: str) -> dict[str, Any]:
+    """A generic integration's field mapping from JSON or YAML text."""
+    try:
+        document = yaml.safe_load(source) or {}
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"the mapping is not valid YAML or JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise InvalidInput("the mapping must be a mapping of field to path")
+    return document
+
+
 def set_rules(uow: UnitOfWork, actor: Actor, *, source: str) -> RulesOut:
     """Replace the live grouping rules (admins only); applies to the next alert."""
     require_admin(actor, action="changing grouping rules")
@@ -497,6 +508,22 @@ def end_maintenance(uow: UnitOfWork, actor: Actor, *, window_id: int) -> Mainten
         out = MaintenanceOut.model_validate(window)
         uow.commit()
     return out
+
+
+def send_test_alert(
+    uow: UnitOfWork, actor: Actor, *, integration_name: str, signal: AlertSignal
+) -> DeliveryResult:
+    """Run one alert through an integration's grouping path, as a delivery would (admins)."""
+    require_admin(actor, action="sending test alerts")
+    with uow:
+        integration = _get_integration(uow.session, integration_name)
+        if integration.disabled_at is not None:
+            raise Conflict(f"integration {integration_name} is disabled")
+        ctx = pipeline.Context(uow.session, Actor.system(f"test-alert:{actor.label}"), utcnow())
+        ctx.integration = integration
+        result = _apply(ctx, [signal])
+        uow.commit()
+    return result
 
 
 def require_tick_rights(actor: Actor) -> None:
