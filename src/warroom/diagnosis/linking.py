@@ -22,39 +22,89 @@ from typing import Final
 
 from warroom.engines.clockskew import Occurrence, Precedence, SharedId
 
-_KEYED = (
-    r"(?i:\b(?:x-)?(?P<key>request|req|correlation|trace|span|transaction|txn|tx|xid)[_-]?id\b"
-    r"[\"']?\s*[:=]\s*[\"']?)(?P<keyed>[\w.:-]{6,64})"
-)
-_SHAPES: Final = {
-    "openstack-request": r"\breq-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
-    "uuid": r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-])",  # noqa: E501
-    "request-id": r"\breq(?:uest)?[-_][A-Za-z0-9]{6,40}\b",
-    "block-id": r"\bblk_-?\d{6,}\b",
-    "hadoop-id": r"\b(?:application|appattempt|attempt|container|job|task)_\d{10,}_\d+(?:_\w+)*",
-    "traceparent": r"\b00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-9a-f]\b",
-    "hex-id": r"(?<![\w-])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{16}(?:[0-9a-f]{16})?(?![\w-])",
-}
-_ID_REGEX: Final = re.compile(
-    "|".join([_KEYED] + [f"(?P<{k.replace('-', '_')}>{v})" for k, v in _SHAPES.items()])
-)
-_KEY_KINDS: Final = {
-    "req": "request-id", "request": "request-id", "correlation": "request-id",
-    "trace": "trace-id", "span": "span-id", "transaction": "transaction-id",
-    "txn": "transaction-id", "tx": "transaction-id", "xid": "transaction-id",
+_PUNCTUATION: Final = str.maketrans(dict.fromkeys("\"',;{}[]()<>|/", " "))
+_KEYS: Final = {
+    "requestid": "request-id", "reqid": "request-id", "xrequestid": "request-id",
+    "correlationid": "request-id", "xcorrelationid": "request-id", "traceid": "trace-id",
+    "spanid": "span-id", "transactionid": "transaction-id", "txnid": "transaction-id",
+    "txid": "transaction-id", "xid": "transaction-id",
 }  # fmt: skip
+_HADOOP: Final = ("application_", "appattempt_", "attempt_", "container_", "job_", "task_")
+_HEX: Final = frozenset("0123456789abcdef")
+_DIGITS: Final = frozenset("0123456789")
+_REQUEST_TIME: Final = re.compile(r"\b(?:request_time|rt)=(\d{1,6}\.\d{1,9})\b")
+
+
+def _is_uuid(token: str) -> bool:
+    return (
+        len(token) == 36
+        and token.count("-") == 4
+        and token[8] == token[13] == token[18] == token[23] == "-"
+        and set(token.lower().replace("-", "")) <= _HEX
+    )
+
+
+def _shape(token: str) -> str | None:
+    """The kind of an identifier recognised by its shape alone, or None."""
+    if token.startswith("blk_") and token[4:].lstrip("-").isdigit():
+        return "block-id"
+    if token.startswith("req-") and len(token) >= 10:
+        return "openstack-request" if _is_uuid(token[4:]) else "request-id"
+    if token.startswith(_HADOOP) and "_1" in token:
+        return f"hadoop-{token.split('_', 1)[0]}"
+    if _is_uuid(token):
+        return "uuid"
+    if len(token) in (16, 32) and set(token) <= _HEX and not set(token) <= _DIGITS:
+        return "hex-id" if set(token) & _DIGITS else None
+    return None
+
+
+def _key_kind(key: str) -> str | None:
+    return _KEYS.get(key.lower().replace("_", "").replace("-", "").replace(".", ""))
 
 
 def find_ids(text: str) -> Iterator[tuple[str, str]]:
-    """(value, kind) of each identifier in ``text``."""
-    for m in _ID_REGEX.finditer(text):
-        if m.group("keyed"):
-            yield m.group("keyed"), _KEY_KINDS[m.group("key").lower()]
-        elif m.lastgroup == "hadoop_id":
-            value = m.group(0)
-            yield value, f"hadoop-{value.split('_', 1)[0]}"
-        else:
-            yield m.group(0), str(m.lastgroup).replace("_", "-")
+    """(value, kind) of each identifier in ``text``.
+
+    A single pass over whitespace tokens (punctuation of JSON and brackets blanked first, in C):
+    ``key=value``, ``key: value`` and ``"key": "value"`` pairs whose key names a request,
+    trace, span or transaction id, and tokens whose shape is an id (UUID, ``req-...``, HDFS
+    ``blk_...``, Hadoop ids, 16/32-hex trace ids, W3C ``traceparent``).
+    """
+    pending: str | None = None
+    for raw in text.translate(_PUNCTUATION).split():
+        if pending is not None and raw in (":", "="):
+            continue
+        if pending is not None:
+            value = raw.strip(":=.")
+            if 6 <= len(value) <= 64:
+                yield value, pending
+            pending = None
+            continue
+        key, sep, value = raw.partition("=")
+        if not sep:
+            key, sep, value = raw.partition(":")
+        kind = _key_kind(key)
+        if kind is not None:
+            value = value.strip(":=.")
+            if not value:
+                pending = kind  # the value is the next token ("key": "value")
+            elif 6 <= len(value) <= 64:
+                yield value, kind
+            continue
+        yield from _shaped(raw)
+
+
+def _shaped(raw: str) -> Iterator[tuple[str, str]]:
+    if len(raw) < 10:
+        return
+    token = raw.strip(":=.")
+    if token.startswith("00-") and len(token) == 55:  # W3C traceparent
+        yield token[3:35], "trace-id"
+        return
+    kind = _shape(token)
+    if kind is not None:
+        yield token, kind
 
 
 @dataclass
@@ -65,7 +115,14 @@ class IdIndex:
     kinds: dict[str, str] = field(default_factory=dict)
 
     def add(self, source: str, ns: int, text: str) -> None:
-        """Record the identifiers of one record of ``source`` at time ``ns``."""
+        """Record the identifiers of one record of ``source`` at time ``ns``.
+
+        An access-log record that states its request time (nginx ``$request_time`` as
+        ``request_time=`` or ``rt=``, in seconds) is logged when the request *ends*; it spans
+        from ``ns - request_time`` to ``ns``, which lets it enclose the upstream's lines.
+        """
+        took = _REQUEST_TIME.search(text)
+        start = ns - round(float(took.group(1)) * 1e9) if took else ns
         for value, kind in find_ids(text):
             per_source = self.seen.get(value)
             if per_source is None:
@@ -73,9 +130,9 @@ class IdIndex:
                 self.kinds[value] = kind
             slot = per_source.get(source)
             if slot is None:
-                per_source[source] = [ns, ns, 1]
+                per_source[source] = [start, ns, 1 if start == ns else 2]
             else:
-                slot[0] = min(slot[0], ns)
+                slot[0] = min(slot[0], start)
                 slot[1] = max(slot[1], ns)
                 slot[2] += 1
 

@@ -42,6 +42,7 @@ from typing import Final
 
 import numpy as np
 from scipy.optimize import linprog
+from scipy.spatial import ConvexHull, QhullError
 
 NS: Final = 1_000_000_000
 MIN_LINKS: Final = 3
@@ -158,11 +159,23 @@ def _cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float
     return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
 
 
+def _candidates(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Hull vertices by Qhull when there are many points (the chain below then runs on few)."""
+    unique = list(set(points))
+    if len(unique) < 64:
+        return unique
+    try:
+        vertices = ConvexHull(np.array(unique)).vertices
+    except (QhullError, ValueError):  # collinear or degenerate: keep them all
+        return unique
+    return [unique[i] for i in vertices]
+
+
 def hull(points: Iterable[tuple[float, float]], lower: bool) -> list[tuple[float, float]]:
     """Lower (or upper) convex hull by Andrew's monotone chain; only these bind the LP."""
     chain: list[tuple[float, float]] = []
     sign = 1.0 if lower else -1.0
-    for p in sorted(set(points)):
+    for p in sorted(_candidates(points)):
         while len(chain) >= 2 and sign * _cross(chain[-2], chain[-1], p) <= 0:
             chain.pop()
         chain.append(p)

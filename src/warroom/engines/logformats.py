@@ -169,7 +169,7 @@ class JsonFormat:
         text = str(value)
         if text.isdigit():
             return _number_to_ns(int(text))
-        found = self._ts.search(text)
+        found = self._ts.parse_value(text)
         return found.ns if found else None
 
 
@@ -228,7 +228,7 @@ class LogfmtFormat:
         if len(pairs) < 2 or not (pairs.keys() & {"time", "ts", "t", "level", "msg", "lvl"}):
             return None
         raw_time = pairs.get("time") or pairs.get("ts") or pairs.get("t") or ""
-        found = self._ts.search(raw_time) if raw_time else None
+        found = self._ts.parse_value(raw_time) if raw_time else None
         ns = found.ns if found else None
         if ns is None and raw_time.replace(".", "", 1).isdigit():
             ns = _number_to_ns(float(raw_time))
@@ -278,7 +278,11 @@ class RegexFormat:
         if m is None:
             return None
         groups = m.groupdict()
-        found = self._ts.search(groups["ts"]) if groups.get("ts") not in (None, "-") else None
+        found = (
+            self._ts.parse_value(groups["ts"] or "")
+            if groups.get("ts") not in (None, "-")
+            else None
+        )
         return Parsed(
             found.ns if found else None,
             _regex_level(groups),

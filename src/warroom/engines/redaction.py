@@ -36,6 +36,14 @@ _PATTERNS: Final = {
         r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"
     ),
 }
+_TRIGGERS: Final[dict[str, tuple[str, ...] | None]] = {
+    "bearer": ("bearer",),
+    "url-password": ("://",),
+    "api-key": ("key", "secret", "token", "pass", "pwd", "akia", "gh", "xox", "sk_", "eyj"),
+    "email": ("@",),
+    "card": None,
+    "ip": None,
+}
 _KEEP_PREFIX = re.compile(
     r"(?i)^(bearer\s+|(?:api[_-]?key|apikey|access[_-]?key|secret|token|password|passwd|pwd)"
     r"[\"']?\s*[:=]\s*[\"']?)"
@@ -75,14 +83,18 @@ class Redactor:
         unknown = set(self.categories) - set(CATEGORIES)
         if unknown:
             raise ValueError(f"unknown redaction categories: {sorted(unknown)}")
-        body = "|".join(f"(?P<{c.replace('-', '_')}>{_PATTERNS[c]})" for c in chosen)
-        self._regex = re.compile(body) if body else None
+        self._passes = [
+            (_TRIGGERS[c], re.compile(f"(?P<{c.replace('-', '_')}>{_PATTERNS[c]})")) for c in chosen
+        ]
 
     def redact(self, text: str) -> str:
         """``text`` with every enabled secret replaced by ``[REDACTED:<category>]``."""
-        if self._regex is None:
-            return text
-        return self._regex.sub(self._replace, text)
+        lowered = text.lower()
+        for trigger, regex in self._passes:
+            # A substring test in C is far cheaper than a regex scan that will find nothing.
+            if trigger is None or any(word in lowered for word in trigger):
+                text = regex.sub(self._replace, text)
+        return text
 
     def _replace(self, match: re.Match[str]) -> str:
         category = str(match.lastgroup).replace("_", "-")

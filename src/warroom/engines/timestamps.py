@@ -215,6 +215,18 @@ class TimestampParser:
     ceiling_ns: int | None = None
     assumptions: Counter[str] = field(default_factory=Counter)
     _cache: dict[tuple[int, int, int], int] = field(default_factory=dict, repr=False)
+    _last_kind: str | None = field(default=None, repr=False)
+
+    def parse_value(self, text: str) -> Timestamp | None:
+        """A field holding just a timestamp (a JSON value): tries the last layout seen first."""
+        if self._last_kind is not None:
+            found = self.match(text, self._last_kind)
+            if found is not None:
+                return found
+        found = self.search(text)
+        if found is not None:
+            self._last_kind = found.kind
+        return found
 
     def search(self, text: str, endpos: int = 400) -> Timestamp | None:
         """The best timestamp anywhere in the first ``endpos`` characters of ``text``."""
