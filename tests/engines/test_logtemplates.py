@@ -38,7 +38,7 @@ def _kinds(message: str) -> list[tuple[str, str]]:
         ("Served block to 10.250.19.102:50010", "Served block to <*>:<*>"),
         ("src: /10.250.19.102:54106 dest: /10.250.19.102:50010", "src: <*>:<*> dest: <*>:<*>"),
         ("took 12ms to flush", "took <*> to flush"),
-        ("estimated size 93.0 B, free 317.1 KB", "estimated size <*>, free <*>"),
+        ("estimated size 93.0 B, free 317.1 KB", "estimated size <*> B, free <*> KB"),
         ("wrote 12KB", "wrote <*>"),
         ("opened /var/log/app.log for writing", "opened <*> for writing"),
         ("result 0x80004005 returned", "result <*> returned"),
@@ -76,7 +76,7 @@ def test_each_variable_type_becomes_a_wildcard_and_fixed_words_stay(
     [
         ("to 10.0.0.1:8080", [("ip", "10.0.0.1"), ("number", "8080")]),
         ("in 3ms", [("duration", "3ms")]),
-        ("size 12 KB", [("size", "12 KB")]),
+        ("size 12 KB", [("number", "12")]),
         ("file /etc/hosts", [("path", "/etc/hosts")]),
         ("url hdfs://nn:9000/a/b", [("url", "nn:9000/a/b")]),
         (
@@ -103,6 +103,15 @@ def test_a_name_that_varies_becomes_a_variable_while_a_fixed_one_stays() -> None
     out = mine_templates(lines)
     assert out[0] == "worker <*> ready"
     assert out[-1] == "link up on eth1"
+
+
+def test_a_unit_stays_text_until_it_varies_then_joins_its_number() -> None:
+    lines = ["stored 93.0 B, free 317.1 KB", "stored 5.2 KB, free 5.2 KB"]
+    assert set(mine_templates(lines)) == {"stored <*>, free <*> KB"}
+    miner = TemplateMiner()
+    miner.add(lines[0], timestamp=0.0)
+    match = miner.add(lines[1], timestamp=1.0)
+    assert match.parameters == (Parameter("size", "5.2 KB"), Parameter("number", "5.2"))
 
 
 def test_fixed_state_words_keep_templates_apart() -> None:

@@ -14,16 +14,17 @@ the token itself already looked like it might be a value, so fixed words such as
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .tokens import LITERAL, WEAK, Segment, split_message
+from .tokens import LITERAL, UNIT, WEAK, Segment, split_message
 
 WILDCARD = "<*>"
 STRONG_SLOT = 0
 WEAK_SLOT = 1
 RUN_SLOT = 2
+UNIT_SLOT = 3
 # A list of this many values or more is one variable even while its length has not varied.
 LONG_LIST = 10
 KeyItem = str | int
@@ -45,7 +46,7 @@ _SPACE: Segment = (LITERAL, " ")
 
 
 def _is_strong(segment: Segment) -> bool:
-    return segment[0] not in (LITERAL, WEAK)
+    return segment[0] not in (LITERAL, WEAK, UNIT)
 
 
 def _run_length(segments: list[Segment], start: int) -> int:
@@ -81,8 +82,8 @@ def mask(message: str) -> Masked:
         if literal:
             key.append("".join(literal))
             literal.clear()
-        if kind == WEAK:
-            key.append(WEAK_SLOT)
+        if kind in (WEAK, UNIT):
+            key.append(WEAK_SLOT if kind == WEAK else UNIT_SLOT)
             weak.append(text)
         elif index + 2 < end and segments[index + 1] == _SPACE:
             length = _run_length(segments, index)
@@ -177,21 +178,30 @@ class Group:
             self._template = collapse_wildcards("".join(self._render()))
         return self._template
 
-    def _render(self) -> Iterable[str]:
+    def _render(self) -> list[str]:
+        pieces: list[str] = []
         weak_index = run_index = 0
         for item in self.key:
             if isinstance(item, str):
-                yield item
-            elif item == WEAK_SLOT:
+                pieces.append(item)
+            elif item in (WEAK_SLOT, UNIT_SLOT):
                 value = self.slots[weak_index]
                 weak_index += 1
-                yield WILDCARD if value is None else value
+                if value is not None:
+                    pieces.append(value)
+                elif item == WEAK_SLOT:
+                    pieces.append(WILDCARD)
+                elif pieces and pieces[-1] == " ":
+                    pieces.pop()  # a varying unit joins the number's <*>
             elif item == RUN_SLOT:
-                length = self.runs[run_index]
+                pieces.append(self._run_text(self.runs[run_index]))
                 run_index += 1
-                if length is None or length >= LONG_LIST:
-                    yield WILDCARD
-                else:
-                    yield " ".join([WILDCARD] * length)
             else:
-                yield WILDCARD
+                pieces.append(WILDCARD)
+        return pieces
+
+    @staticmethod
+    def _run_text(length: int | None) -> str:
+        if length is None or length >= LONG_LIST:
+            return WILDCARD
+        return " ".join([WILDCARD] * length)

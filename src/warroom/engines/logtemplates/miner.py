@@ -25,7 +25,7 @@ from .groups import STRONG_SLOT, WILDCARD, Group, Masked, mask
 from .limits import MAX_LINE_CHARS, truncate
 from .state import TimeStats, dump_store, load_store
 from .store import TemplateStore
-from .tokens import LITERAL, WEAK, Segment
+from .tokens import LITERAL, UNIT, WEAK, Segment
 
 _OVERFLOW = Masked((STRONG_SLOT,), (), (), ((LITERAL, ""),))
 
@@ -208,9 +208,9 @@ class TemplateMiner:
         params: list[Parameter] = []
         weak_index = 0
         for kind, value in segments:
-            if kind == WEAK:
+            if kind in (WEAK, UNIT):
                 if group.slots[weak_index] is None:
-                    params.append(Parameter("word", value))
+                    params.append(_weak_parameter(kind, value, params))
                 weak_index += 1
             elif kind != LITERAL:
                 params.append(Parameter(kind, value))
@@ -239,6 +239,14 @@ class TemplateMiner:
             last_seen=max(lasts) if lasts else None,
             buckets=tuple(self._buckets(cluster_id)),
         )
+
+
+def _weak_parameter(kind: str, value: str, params: list[Parameter]) -> Parameter:
+    """A varying weak word is a ``word`` value; a varying unit extends its number to a size."""
+    if kind == UNIT and params:
+        number = params.pop()
+        return Parameter("size", f"{number.value} {value}")
+    return Parameter("word", value)
 
 
 def _merged_words(group_template: str, cluster_template: str) -> list[Parameter]:

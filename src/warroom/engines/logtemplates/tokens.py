@@ -10,7 +10,9 @@ the template text no longer matches.  This module does the masking in two streng
   UUIDs, ids with long digit runs ...) and are always ``<*>``;
 * **weak** tokens contain a digit but could be a constant name (``eth1``, ``L3``,
   ``hadoop-metrics2.properties``): the grouping stage keeps them as text while they never vary
-  across the messages of a template and turns them into ``<*>`` once they do.
+  across the messages of a template and turns them into ``<*>`` once they do;
+* **units** after a number (``93.0 KB``) are weak in the same way, and join the number's
+  ``<*>`` when they vary.
 
 Everything else is literal text.  The algorithm is a hand-written scanner over
 whitespace-separated words, each cut at separator punctuation (``= : , ; ( ) [ ] { } < > @``
@@ -24,6 +26,7 @@ from typing import Final
 
 LITERAL: Final = ""
 WEAK: Final = "word"
+UNIT: Final = "unit"
 
 Segment = tuple[str, str]
 """``(kind, text)``: kind is ``LITERAL``, ``WEAK`` or a strong variable kind such as ``"ip"``."""
@@ -37,7 +40,6 @@ _DATE: Final = re.compile(
     r"(?:\d{4} +)?\d{1,2}:\d{2}:\d{2}(?:\.\d+)?(?: +[A-Z]{3,4})?(?: +\d{4})?\b"
     r"|\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
 )
-_UNIT_WORDS: Final = frozenset({"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"})
 _USER_WORDS: Final = frozenset({"user", "User", "USER"})
 # Words that follow "user" in prose rather than naming an account ("user unknown").
 _NOT_USER_NAMES: Final = frozenset(
@@ -50,9 +52,15 @@ _KNOWN_DOMAIN: Final = re.compile(
     r"\.(?:com|net|org|edu|gov|mil|int|io|info|biz|local|lan|internal|localdomain|"
     r"[a-z]{2}\.[a-z]{2}|hk|cn|uk|de|jp|fr|ru|us|in|br|au|ca|nl|kr|tw)$"
 )
-_SIZED_KINDS: Final = frozenset({"number", "size"})
-_UNIT_SUFFIXES: Final = frozenset(u + end for u in _UNIT_WORDS for end in ("", ",", ".", ";", ")"))
 _DIGIT: Final = re.compile(r"\d")
+# A unit written after its number ("93.0 B", "took 12 ms") is kept as text while it is the
+# same across a template's messages and joins the number's variable once it varies, which
+# is how the corrected ground truth treats "estimated size <*>" versus "capacity <*> GB".
+_UNITS: Final = frozenset(
+    {"B", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "kB", "bytes", "Bytes"}
+    | {"ns", "us", "ms", "s", "sec", "secs", "seconds", "min", "mins", "minutes", "hours"}
+)
+_MEASURED: Final = frozenset({"number", "duration", "size", "id"})
 # Words repeat across messages far more than messages do; their segments are cached.
 _WORD_CACHE: dict[str, tuple[Segment, ...]] = {}
 _SHAPE_CACHE: dict[str, tuple[tuple[str, int], ...]] = {}
@@ -108,15 +116,13 @@ def _scan_words(text: str, out: list[Segment]) -> None:
             out.append((LITERAL, " "))
         if previous in _USER_WORDS and word.isalnum() and word.lower() not in _NOT_USER_NAMES:
             out.append(("user", word))
-        elif word in _UNIT_SUFFIXES and _is_unit_after_number(word, out):
-            out.pop()
-            value = out.pop()[1]
-            unit, tail = _strip_tail(word)
-            out.append(("size", f"{value} {unit}"))
-            if tail:
-                out.append((LITERAL, tail))
         elif word.isdigit():
             out.append(("number", word))
+        elif len(out) >= 2 and out[-2][0] in _MEASURED and _strip_tail(word)[0] in _UNITS:
+            unit, tail = _strip_tail(word)
+            out.append((UNIT, unit))
+            if tail:
+                out.append((LITERAL, tail))
         else:
             segments = cache.get(word)
             out.extend(_word_segments(word) if segments is None else segments)
@@ -154,11 +160,6 @@ def _slice(word: str, spans: tuple[tuple[str, int], ...]) -> tuple[Segment, ...]
         out.append((kind, word[start : start + length]))
         start += length
     return tuple(out)
-
-
-def _is_unit_after_number(word: str, out: list[Segment]) -> bool:
-    """``12.5 KB``: a size unit written after its number belongs to the same variable."""
-    return len(out) >= 2 and out[-2][0] in _SIZED_KINDS and _strip_tail(word)[0] in _UNIT_WORDS
 
 
 def _scan_word(word: str, out: list[Segment]) -> None:
