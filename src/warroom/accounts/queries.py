@@ -76,7 +76,7 @@ def user_ids_by_email_in(session: Session, emails: Iterable[str]) -> dict[str, i
     if not wanted:
         return {}
     rows = session.execute(select(User.email, User.id).where(User.email.in_(wanted)))
-    return dict(rows)
+    return dict(rows.all())
 
 
 def user_emails_in(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
@@ -85,4 +85,4 @@ def user_emails_in(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
     if not wanted:
         return {}
     rows = session.execute(select(User.id, User.email).where(User.id.in_(wanted)))
-    return dict(rows)
+    return dict(rows.all())

@@ -160,7 +160,7 @@ def _walk(db: Database, actor: Actor, *, name: str, downstream: bool) -> list[Im
     require_staff(actor, action="reading the catalog")
     with db.read_session() as session:
         graph = dependency_graph(session)
-        tiers = dict(session.execute(select(Service.name, Service.tier)))
+        tiers = dict(session.execute(select(Service.name, Service.tier)).all())
     if name not in graph:
         raise NotFound(f"service {name}")
     walk_graph = reverse(graph) if downstream else graph
