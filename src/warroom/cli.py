@@ -17,6 +17,7 @@ from warroom.audit import cli as audit_cli
 from warroom.catalog import cli as catalog_cli
 from warroom.clikit import CliState, state, stderr, stdout
 from warroom.db.migrate import current_revision, head_revision, upgrade
+from warroom.incidents import cli as incidents_cli
 from warroom.errors import WarroomError
 from warroom.intake import cli as intake_cli
 
@@ -35,6 +36,7 @@ app.add_typer(catalog_cli.app, name="catalog")
 app.add_typer(intake_cli.integrations, name="integration")
 app.add_typer(intake_cli.alerts, name="alert")
 app.add_typer(intake_cli.intake, name="intake")
+app.add_typer(incidents_cli.app, name="incident")
 
 
 def _version(value: bool) -> None:
@@ -93,8 +95,8 @@ def demo_command(
     data_dir: Annotated[
         Path | None, typer.Option(help="Where the demo database lives [setting: data_dir]")
     ] = None,
-    host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    host: Annotated[str | None, typer.Option(help="Bind address [setting: host]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [setting: port]")] = None,
     serve_app: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the web app after seeding")
     ] = True,
@@ -107,7 +109,9 @@ def demo_command(
     db = cli_state.database(check=False)
     upgrade(db.writer)
     login = demo.seed(cli_state.uow, cli_state.settings.data_dir)
-    stdout.print(f"Warroom demo database: {cli_state.settings.database_url}")
+    settings = cli_state.settings
+    host, port = host or settings.host, port or settings.port
+    stdout.print(f"Warroom demo database: {settings.database_url}")
     stdout.print(f"Open http://{host}:{port}/ and log in as {login.email} / {login.password}")
     cli_state.close()
     if serve_app:
@@ -139,9 +143,7 @@ def run(argv: Sequence[str], *, cli_state: CliState | None = None) -> int:
     command at their own settings.
     """
     try:
-        result = app(
-            args=list(argv), prog_name="warroom", standalone_mode=False, obj=cli_state
-        )
+        result = app(args=list(argv), prog_name="warroom", standalone_mode=False, obj=cli_state)
     except WarroomError as exc:
         stderr.print(f"error: {exc.detail}")
         for item in exc.errors:
