@@ -18,6 +18,7 @@ from warroom.intake.schemas import (
     IntegrationCreate,
     IntegrationCreated,
     IntegrationOut,
+    IntegrationUpdate,
     MaintenanceCreate,
     MaintenanceOut,
     ReplayReport,
@@ -41,6 +42,13 @@ def create_integration(
 ) -> IntegrationCreated:
     """Create an integration; the response holds its credential, shown only this once."""
     return service.create_integration(uow, actor, data=data)
+
+
+@router.patch("/integrations/{name}")
+def update_integration(
+    uow: UowDep, actor: CurrentActor, name: str, data: IntegrationUpdate
+) -> IntegrationOut:
+    return service.update_integration(uow, actor, name=name, data=data)
 
 
 @router.post("/integrations/{name}/rotate")

@@ -15,14 +15,12 @@ from warroom.db.base import utcnow
 from warroom.engines import alertgrouping as grouping
 from warroom.errors import FieldError, InvalidInput
 from warroom.intake import queries, service
-from warroom.intake.schemas import MaintenanceCreate, ReplayReport
+from warroom.intake.schemas import IntegrationUpdate, MaintenanceCreate, ReplayReport
 from warroom.integrations.signals import Action, AlertSignal, severity_of
 
 integrations = typer.Typer(help="Alert integrations and their credentials.", no_args_is_help=True)
 alerts = typer.Typer(help="Alerts.", no_args_is_help=True)
-intake = typer.Typer(
-    help="Grouping rules, replay, dead letters.", no_args_is_help=True
-)
+intake = typer.Typer(help="Grouping rules, replay, dead letters.", no_args_is_help=True)
 dead_letters = typer.Typer(help="Deliveries that could not be read.", no_args_is_help=True)
 maintenance = typer.Typer(help="Maintenance windows (silences).", no_args_is_help=True)
 rules = typer.Typer(help="The live grouping rules.", no_args_is_help=True)
@@ -85,6 +83,22 @@ def list_integrations(ctx: typer.Context) -> None:
             status,
         )
     stdout.print(table)
+
+
+@integrations.command("update")
+def update_integration(
+    ctx: typer.Context,
+    name: str,
+    default_service: Annotated[
+        str | None, typer.Option("--service", help="Default service")
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="New field mapping file (generic)")] = None,
+) -> None:
+    """Change an integration's default service or field mapping."""
+    new_mapping = service.parse_mapping_text(_read(mapping)) if mapping else None
+    data = IntegrationUpdate(default_service=default_service, mapping=new_mapping)
+    service.update_integration(state(ctx).uow(), operator(), name=name, data=data)
+    stdout.print(f"integration {name} updated")
 
 
 @integrations.command("rotate")

@@ -42,6 +42,14 @@ class IntegrationCreate(BaseModel):
         return self
 
 
+class IntegrationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default_service: str | None = Field(default=None, max_length=100)
+    mapping: dict[str, Any] | None = None
+    max_body_bytes: int | None = Field(default=None, ge=1024)
+
+
 class IntegrationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -54,6 +54,7 @@ from warroom.intake.schemas import (
     IntegrationCreated,
     IntegrationKind,
     IntegrationOut,
+    IntegrationUpdate,
     MaintenanceCreate,
     MaintenanceOut,
     RulesOut,
@@ -144,6 +145,29 @@ def rotate_credential(uow: UnitOfWork, actor: Actor, *, name: str) -> Integratio
         out = IntegrationCreated(
             **IntegrationOut.model_validate(integration).model_dump(), credential=secret
         )
+        uow.commit()
+    return out
+
+
+def update_integration(
+    uow: UnitOfWork, actor: Actor, *, name: str, data: IntegrationUpdate
+) -> IntegrationOut:
+    """Change an integration's mapping, default service or body limit (admins only)."""
+    require_admin(actor, action="changing integrations")
+    with uow:
+        integration = _get_integration(uow.session, name)
+        changes = data.model_dump(exclude_none=True)
+        if "mapping" in changes:
+            if integration.kind != IntegrationKind.GENERIC.value:
+                raise InvalidInput(
+                    "only generic integrations take a field mapping",
+                    [FieldError("mapping", "not for this kind")],
+                )
+            _validated_mapping(changes["mapping"])
+        for key, value in changes.items():
+            setattr(integration, key, value)
+        _audit(uow.session, actor, "integration.update", integration, changed=sorted(changes))
+        out = IntegrationOut.model_validate(integration)
         uow.commit()
     return out
 
