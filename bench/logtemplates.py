@@ -205,8 +205,9 @@ def print_throughput(figures: dict[tuple[str, str], dict[str, Any]]) -> None:
         before, peak = f["rss_before_kb"] / 1024, f["peak_rss_kb"] / 1024
         ratio = figures[(scenario, "drain3")]["cpu_seconds"] / f["cpu_seconds"]
         print(
-            f"| {scenario} | {parser} | {f['lines']:,} | {f['seconds']:.2f} | {f['cpu_seconds']:.2f}"
-            f" | {f['lines'] / f['cpu_seconds']:,.0f} | {ratio:.1f} | {f['templates']:,}"
+            f"| {scenario} | {parser} | {f['lines']:,} | {f['seconds']:.2f}"
+            f" | {f['cpu_seconds']:.2f} | {f['lines'] / f['cpu_seconds']:,.0f} | {ratio:.1f}"
+            f" | {f['templates']:,}"
             f" | {peak:.1f} | {peak - before:.1f} |"
         )
 
