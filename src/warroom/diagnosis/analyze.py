@@ -16,6 +16,7 @@ template and severity are compact; only the first ``max_events`` messages are ke
 from __future__ import annotations
 
 import itertools
+import re
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ SAMPLE_LINES: Final = 200
 MAX_MESSAGE_CHARS: Final = 4000
 SEVERITY: Final = {"TRACE": 0, "DEBUG": 0, "INFO": 1, "WARN": 2, "ERROR": 3, "FATAL": 4}
 ERROR_SEVERITY: Final = 3
+_VOLATILE: Final = re.compile(r"[0-9a-fA-F]{8,}|\d+")
 Progress = Callable[[int], None]
 
 
@@ -206,13 +208,15 @@ def _counting(
 def _template(
     miner: TemplateMiner, cache: dict[str, str], texts: dict[str, str], message: str, ns: int | None
 ) -> str:
-    found = cache.get(message)
+    # Messages that differ only in numbers and hex ids share a template: mine one exemplar.
+    key = _VOLATILE.sub("#", message)
+    found = cache.get(key)
     if found is None:
         if len(cache) > 100_000:
             cache.clear()
         match = miner.add(message, timestamp=ns / NS if ns is not None else None)
         found = match.template_id
-        cache[message] = found
+        cache[key] = found
         texts[found] = match.template
     return found
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -29,6 +28,7 @@ _KEYS: Final = {
     "spanid": "span-id", "transactionid": "transaction-id", "txnid": "transaction-id",
     "txid": "transaction-id", "xid": "transaction-id",
 }  # fmt: skip
+_ID_ENDINGS: Final = frozenset({"id", "ID", "Id", "iD"})
 _HADOOP: Final = ("application_", "appattempt_", "attempt_", "container_", "job_", "task_")
 _HEX: Final = frozenset("0123456789abcdef")
 _DIGITS: Final = frozenset("0123456789")
@@ -63,7 +63,7 @@ def _key_kind(key: str) -> str | None:
     return _KEYS.get(key.lower().replace("_", "").replace("-", "").replace(".", ""))
 
 
-def find_ids(text: str) -> Iterator[tuple[str, str]]:
+def find_ids(text: str) -> list[tuple[str, str]]:
     """(value, kind) of each identifier in ``text``.
 
     A single pass over whitespace tokens (punctuation of JSON and brackets blanked first, in C):
@@ -71,40 +71,52 @@ def find_ids(text: str) -> Iterator[tuple[str, str]]:
     trace, span or transaction id, and tokens whose shape is an id (UUID, ``req-...``, HDFS
     ``blk_...``, Hadoop ids, 16/32-hex trace ids, W3C ``traceparent``).
     """
+    found: list[tuple[str, str]] = []
     pending: str | None = None
     for raw in text.translate(_PUNCTUATION).split():
-        if pending is not None and raw in (":", "="):
-            continue
         if pending is not None:
-            value = raw.strip(":=.")
-            if 6 <= len(value) <= 64:
-                yield value, pending
-            pending = None
-            continue
-        key, sep, value = raw.partition("=")
-        if not sep:
-            key, sep, value = raw.partition(":")
-        kind = _key_kind(key)
-        if kind is not None:
-            value = value.strip(":=.")
-            if not value:
-                pending = kind  # the value is the next token ("key": "value")
-            elif 6 <= len(value) <= 64:
-                yield value, kind
-            continue
-        yield from _shaped(raw)
+            pending = _take_value(raw, pending, found)
+        elif len(raw) >= 10 or raw[-2:] in _ID_ENDINGS or raw[-3:-1] in _ID_ENDINGS:
+            pending = _key_or_shape(raw, found)
+    return found
 
 
-def _shaped(raw: str) -> Iterator[tuple[str, str]]:
-    if len(raw) < 10:
-        return
+def _take_value(raw: str, kind: str, found: list[tuple[str, str]]) -> str | None:
+    if raw in (":", "="):
+        return kind  # still waiting for the value
+    value = raw.strip(":=.")
+    if 6 <= len(value) <= 64:
+        found.append((value, kind))
+    return None
+
+
+def _key_or_shape(raw: str, found: list[tuple[str, str]]) -> str | None:
+    """Handle one token; returns the id kind when its value is the next token."""
+    cut = raw.find("=")
+    if cut < 0:
+        cut = raw.find(":")
+    key = raw[:cut] if cut >= 0 else raw
+    kind = _key_kind(key) if key[-2:] in _ID_ENDINGS else None
+    if kind is None:
+        if len(raw) >= 10:
+            _shaped(raw, found)
+        return None
+    value = raw[cut + 1 :].strip(":=.") if cut >= 0 else ""
+    if not value:
+        return kind  # "key": "value"
+    if 6 <= len(value) <= 64:
+        found.append((value, kind))
+    return None
+
+
+def _shaped(raw: str, found: list[tuple[str, str]]) -> None:
     token = raw.strip(":=.")
     if token.startswith("00-") and len(token) == 55:  # W3C traceparent
-        yield token[3:35], "trace-id"
+        found.append((token[3:35], "trace-id"))
         return
     kind = _shape(token)
     if kind is not None:
-        yield token, kind
+        found.append((token, kind))
 
 
 @dataclass

@@ -164,8 +164,11 @@ def _candidates(points: Iterable[tuple[float, float]]) -> list[tuple[float, floa
     unique = list(set(points))
     if len(unique) < 64:
         return unique
-    try:
-        vertices = ConvexHull(np.array(unique)).vertices
+    array = np.array(unique)
+    spread = array.std(axis=0)
+    spread[spread == 0] = 1.0
+    try:  # Qhull wants comparable scales: seconds of x against milliseconds of y
+        vertices = ConvexHull((array - array.mean(axis=0)) / spread).vertices
     except (QhullError, ValueError):  # collinear or degenerate: keep them all
         return unique
     return [unique[i] for i in vertices]
@@ -603,9 +606,7 @@ def align(
     paths = _paths(reference, pairs) if reference else {}
     for source in sources:
         if source == reference:
-            clocks[source] = ClockEstimate(
-                source, "reference", 0.0, (0.0, 0.0), 0.0, 0, (), (source,), "reference clock"
-            )  # noqa: E501
+            clocks[source] = _reference(source, pairs)  # noqa: E501
         elif source in paths:
             clocks[source] = _compose(str(reference), source, paths[source][1])
         else:
@@ -613,6 +614,15 @@ def align(
                 source, "unknown", None, (None, None), None, 0, (), (), _why_unknown(source, pairs)
             )  # noqa: E501
     return Alignment(reference, epoch_ns, clocks, tuple(pairs))
+
+
+def _reference(source: str, pairs: Sequence[PairInference]) -> ClockEstimate:
+    mine = [p for p in pairs if source in (p.source_a, p.source_b) and p.offset_s is not None]
+    kinds = tuple(sorted({k for p in mine for k in p.kinds}))
+    links = sum(p.links for p in mine)
+    return ClockEstimate(
+        source, "reference", 0.0, (0.0, 0.0), 0.0, links, kinds, (source,), "reference clock"
+    )
 
 
 def _most_linked(sources: Sequence[str], pairs: Sequence[PairInference]) -> str | None:
