@@ -3,12 +3,14 @@
 Why this exists: once strong variables are masked, most messages of one event type have the
 same *shape* (literal text plus variable slots).  We group by that exact shape (an exact-match
 hash table keyed on the masked token sequence, i.e. a Drain prefix tree flattened to its leaf
-key, which is deterministic and order-independent).  Weak tokens (a digit inside a name, such as
-``eth1`` or ``node-D3``) are wildcards in the key; each group then tracks, per weak slot, the
-distinct values it has seen: a slot with one value stays literal text, a slot with two or more
-becomes ``<*>``.  That is the "position varies across values" rule of Drain, applied only where
-the token itself already looked like it might be a value, so fixed words such as state names
-(``from NEW to INITED``) keep separating templates the way the ground truth does.
+key: one lookup per message, no similarity search).  Weak tokens (a digit inside a name, such
+as ``eth1`` or ``node-D3``) and units after numbers are wildcards in the key; each group then
+tracks, per such slot, the value it has seen: a slot with one value stays literal text, a slot
+with two or more becomes ``<*>``.  That is the "position varies across values" rule of Drain,
+applied only where the token itself already looked like it might be a value, so fixed words
+such as state names (``from NEW to INITED``) keep separating templates the way the ground truth
+does.  Runs of space-separated values (``delete blk_1 blk_2 ...``) are one list slot whose
+length may vary; a list that varies in length, or is long, renders as a single ``<*>``.
 """
 
 from __future__ import annotations
