@@ -122,7 +122,8 @@ def _orders(world: World, rng: random.Random, rid: str, t: float) -> float:
     out.append(
         Line(
             end,
-            f"INFO [{thread}] com.shop.orders.OrderController: completed request_id={rid} status=200",
+            f"INFO [{thread}] com.shop.orders.OrderController: completed request_id={rid} "
+            "status=200",
             rid,
         )
     )  # noqa: E501
@@ -379,7 +380,8 @@ def machine() -> str:
 def main(requests: int = 2000) -> None:
     print(f"machine: {machine()}")
     print(
-        f"{requests} requests over 1 h per scenario; min one-way latency {HOP_LATENCY[0] * 1000:.1f} ms"
+        f"{requests} requests over 1 h per scenario; "
+        f"min one-way latency {HOP_LATENCY[0] * 1000:.1f} ms"
     )  # noqa: E501
     head = f"{'scenario':<22} | {'ours median':>11} {'worst':>9} {'viol':>5} | {'baseline median':>15} {'worst':>10} {'viol':>5}"  # noqa: E501
     print(head)
@@ -390,7 +392,8 @@ def main(requests: int = 2000) -> None:
             mine, _ = ours(world, Path(tmp))
         base = baseline(world)
         print(f"{name:<22} | {mine.median_ms:>8.2f} ms {mine.worst_ms:>6.2f} ms {mine.violations:>5} | "  # noqa: E501
-              f"{base.median_ms:>12.2f} ms {base.worst_ms:>7.0f} ms {base.violations:>5}")  # fmt: skip
+              f"{base.median_ms:>12.2f} ms {base.worst_ms:>7.0f} ms "
+              f"{base.violations:>5}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -50,7 +50,8 @@ def _request(rng: random.Random, t: float, i: int) -> dict[str, list[str]]:
     user = rng.randint(1, 50_000)
     slow = rng.random() < 0.01
     out = {
-        "edge.log": [f'198.51.100.{i % 250} - - [{_clf(t + 0.05)}] "GET /api/items/{user} HTTP/1.1" '
+        "edge.log": [f'198.51.100.{i % 250} - - [{_clf(t + 0.05)}] '
+                     f'"GET /api/items/{user} HTTP/1.1" '
                      f'{503 if slow else 200} {rng.randint(100, 9000)} "-" "Mozilla/5.0" '
                      f"rt=0.050 request_id={rid}"],
         "api.log": [json.dumps({"ts": _iso(t + 0.002), "level": "info", "msg": "request received",
@@ -73,7 +74,8 @@ def _request(rng: random.Random, t: float, i: int) -> dict[str, list[str]]:
                                 "\tat com.shop.Items.load(Items.java:42)")  # fmt: skip
     if i % 20 == 0:
         out["host.log"].append(f"{_syslog(t)} web-1 kernel: [{i}.0] TCP: request_sock_TCP: "
-                               f"Possible SYN flooding on port {rng.choice((80, 443))}.")  # fmt: skip
+                               "Possible SYN flooding on port "
+                               f"{rng.choice((80, 443))}.")  # fmt: skip
     return out
 
 
