@@ -131,7 +131,7 @@ def _owners(session: Session, impacted: list[str], reasons: dict[int, list[str]]
         .join(Service, Service.owner_team_id == Team.id)
         .where(Service.name.in_(impacted))
         .order_by(Service.name)
-    ).tuples()
+    )
     for user_id, team, service in rows:
         reasons[user_id].append(f"member of {team}, which owns {service}")
 
@@ -149,7 +149,7 @@ def _past_responders(
         )
         .order_by(Incident.id.desc())
         .limit(PAST_INCIDENTS)
-    ).tuples()
+    )
     hits = {pid: (title, service) for pid, title, service in past}
     if not hits:
         return
@@ -157,7 +157,7 @@ def _past_responders(
         select(IncidentRole.user_id, IncidentRole.role, IncidentRole.incident_id).where(
             IncidentRole.incident_id.in_(list(hits)), IncidentRole.role.in_(_PAST_ROLES)
         )
-    ).tuples()
+    )
     for user_id, role, pid in rows:
         title, service = hits[pid]
         reasons[user_id].append(

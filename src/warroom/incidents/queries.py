@@ -359,7 +359,7 @@ def _last_entries(session: Session, incident_ids: Sequence[int]) -> dict[int, st
     )
     rows = session.execute(
         select(TimelineEntry.incident_id, TimelineEntry.text).where(TimelineEntry.id.in_(newest))
-    ).tuples()
+    ).all()
     return dict(rows)
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from warroom.errors import FieldError, InvalidInput
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class Severity(StrEnum):
@@ -425,3 +430,15 @@ class PublicIncident(BaseModel):
     state: str
     started: datetime
     updates: list[UpdateOut]
+
+
+def parse(model: type[Model], fields: Mapping[str, object], *, what: str = "input") -> Model:
+    """Validate raw fields (a form, CLI options) into `model`, naming each bad field."""
+    try:
+        return model.model_validate(dict(fields))
+    except ValidationError as exc:
+        errors = [
+            FieldError(".".join(str(p) for p in err["loc"]) or "body", err["msg"])
+            for err in exc.errors()
+        ]
+        raise InvalidInput(f"the {what} is not valid", errors) from exc
