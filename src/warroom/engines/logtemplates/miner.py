@@ -213,7 +213,8 @@ class TemplateMiner:
                     params.append(_weak_parameter(kind, value, params))
                 weak_index += 1
             elif kind != LITERAL:
-                params.append(Parameter(kind, value))
+                # "/10.0.0.1" (Java's InetAddress) is one variable in the template, one IP here.
+                params.append(Parameter(kind, value.lstrip("/") if kind == "ip" else value))
         if template != group.template:
             params.extend(_merged_words(group.template, template))
         return tuple(params)
