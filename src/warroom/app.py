@@ -25,6 +25,8 @@ from warroom.http.csrf import CSRF_COOKIE
 from warroom.http.limits import BodySizeLimit
 from warroom.http.problems import install_problem_handlers
 from warroom.http.templating import build_environment
+from warroom.incidents import api as incidents_api
+from warroom.incidents import pages as incidents_pages
 from warroom.intake import api as intake_api
 from warroom.intake import pages as intake_pages
 from warroom.intake import receivers as intake_receivers
@@ -32,7 +34,7 @@ from warroom.intake import receivers as intake_receivers
 STATIC_DIR = Path(__file__).parent / "http" / "static"
 DOMAIN_TEMPLATE_DIRS = [
     Path(__file__).parent / domain / "templates"
-    for domain in ("accounts", "audit", "catalog", "intake")
+    for domain in ("accounts", "audit", "catalog", "incidents", "intake")
 ]
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; "
@@ -75,6 +77,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     for router in (intake_receivers.router, intake_api.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(intake_pages.router, include_in_schema=False)
+    app.include_router(incidents_api.router, prefix="/api/v1")
+    app.include_router(incidents_pages.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -17,6 +17,7 @@ from warroom.http.csrf import csrf_token_for
 SHARED_TEMPLATES = Path(__file__).parent / "templates"
 
 NAVIGATION = (
+    ("Incidents", "/incidents"),
     ("Catalog", "/catalog"),
     ("Teams", "/teams"),
     ("Alerts", "/alerts"),
@@ -60,4 +61,6 @@ def render(
 
 
 def render_error_page(request: Request, error: WarroomError) -> HTMLResponse:
-    return render(request, "error.html", {"error": error, "title": error.title}, status=error.status)
+    return render(
+        request, "error.html", {"error": error, "title": error.title}, status=error.status
+    )
