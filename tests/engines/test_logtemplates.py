@@ -247,20 +247,20 @@ _JUNK = st.one_of(
 _LINES = st.lists(st.one_of(_STRUCTURED, _STRUCTURED, _JUNK), min_size=1, max_size=30)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_LINES)
 def test_every_template_matches_every_message_it_was_given_to(lines: list[str]) -> None:
     for line, template in zip(lines, mine_templates(lines), strict=True):
         assert _regex(_normalised(template)).fullmatch(_normalised(line)), (line, template)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_LINES)
 def test_output_is_deterministic(lines: list[str]) -> None:
     assert mine_templates(lines) == mine_templates(list(lines))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_LINES)
 def test_streaming_templates_match_their_lines_and_survive_a_state_round_trip(
     lines: list[str],
@@ -274,7 +274,7 @@ def test_streaming_templates_match_their_lines_and_survive_a_state_round_trip(
     assert sum(t.count for t in restored.templates()) == len(lines)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.one_of(_STRUCTURED, _JUNK))
 def test_segments_cover_each_word_exactly_so_the_shape_cache_is_safe(line: str) -> None:
     for word in line.split():
