@@ -86,3 +86,17 @@ def test_one_way_rules_give_a_one_sided_interval() -> None:
     clock = result.clocks["b"]
     assert clock.interval_s[0] is None and clock.interval_s[1] == pytest.approx(60.01)
     assert clock.offset_s == pytest.approx(60.01)
+
+
+def test_a_contradicting_kind_of_identifier_is_left_out_not_averaged_in() -> None:
+    truth = {"web": (0.0, 0.0), "db": (-600.0, 0.0)}
+    shared = _calls(truth, ["web", "db"])
+    for i in range(40):  # hashes that happen to appear on both hosts, minutes apart
+        t = T0 + i * 60 * NS
+        occ = {"web": Occurrence(t, t), "db": Occurrence(t - 700 * NS, t - 700 * NS)}
+        shared.append(SharedId(f"{i:016x}", "hex-id", occ))
+    distinct = {"web": {"hex-id": 100, "request-id": 120}, "db": {"hex-id": 40, "request-id": 120}}
+    result = align(["web", "db"], shared, reference="web", distinct_ids=distinct, epoch_ns=T0)
+    clock = result.clocks["db"]
+    assert clock.offset_s == pytest.approx(-600.0, abs=0.05)
+    assert clock.kinds == ("request-id",) and "left out" in clock.reason

@@ -450,24 +450,45 @@ def _rule_points(
     return out
 
 
-def _pair_estimate(
-    pair: _Pair, points: _Points | None, relation: str, reason: str
-) -> PairInference:  # noqa: E501
-    kinds = tuple(sorted(points.kinds if points else {s.kind for s in pair.shared}))
-    links = points.links if points else len(pair.shared)
-    if points is None or links < MIN_LINKS:
-        why = reason if points is None else f"only {links} link(s); at least {MIN_LINKS} needed"
-        return PairInference(pair.a, pair.b, relation, why, links, kinds)
+def _estimate(pair: _Pair, points: _Points, relation: str, reason: str) -> PairInference:
+    kinds = tuple(sorted(points.kinds))
+    if points.links < MIN_LINKS:
+        why = f"only {points.links} link(s); at least {MIN_LINKS} needed"
+        return PairInference(pair.a, pair.b, relation, why, points.links, kinds)
     fit = fit_pair(points.upper, points.lower)
     if fit is None:
-        return PairInference(
-            pair.a, pair.b, "inconsistent", "links contradict each other", links, kinds
-        )  # noqa: E501
+        why = "links contradict each other"
+        return PairInference(pair.a, pair.b, "inconsistent", why, points.links, kinds)
     note = "" if fit.drift_fitted else "; drift not fitted (links span too short a time)"
     return PairInference(
-        pair.a, pair.b, relation, reason + note, links, kinds,
+        pair.a, pair.b, relation, reason + note, points.links, kinds,
         fit.offset, (fit.lo, fit.hi), fit.drift, fit.rejected,
     )  # fmt: skip
+
+
+def _pair_estimate(
+    pair: _Pair, groups: list[tuple[_Points, str, str]], relation: str, reason: str
+) -> PairInference:
+    """All kinds together; if they contradict, the best-supported kind that is consistent."""
+    if not groups:
+        kinds = tuple(sorted({s.kind for s in pair.shared}))
+        return PairInference(pair.a, pair.b, relation, reason, len(pair.shared), kinds)
+    merged = groups[0][0]
+    for points, _, _ in groups[1:]:
+        merged = _merge(merged, points)
+    together = _estimate(pair, merged, relation, reason)
+    if together.offset_s is not None or len(groups) == 1:
+        return together
+    for points, kind_relation, kind_reason in sorted(groups, key=lambda g: -g[0].links):
+        alone = _estimate(pair, points, kind_relation, kind_reason)
+        if alone.offset_s is not None:
+            note = f"; other identifier kinds contradicted it and were left out ({reason})"
+            return PairInference(
+                alone.source_a, alone.source_b, alone.relation, alone.reason + note,
+                alone.links, alone.kinds, alone.offset_s, alone.interval_s,
+                alone.drift_ppm, alone.rejected,
+            )  # fmt: skip
+    return together
 
 
 def infer_pairs(
@@ -485,22 +506,23 @@ def infer_pairs(
     out = []
     for key in sorted(set(pairs) | set(rule_points)):
         pair = pairs.get(key, _Pair(key[0], key[1], (), (0.0, 0.0)))
-        points = rule_points.get(key)
-        relations, reasons = (["rule"], ["user rules"]) if points else ([], [])
+        groups: list[tuple[_Points, str, str]] = []
+        if key in rule_points:
+            groups.append((rule_points[key], "rule", "user rules"))
+        relations, reasons = [g[1] for g in groups], [g[2] for g in groups]
         # Each kind of identifier may flow its own way (containers up, attempts down).
         for kind in sorted({s.kind for s in pair.shared}):
-            group = _Pair(
-                pair.a, pair.b, tuple(s for s in pair.shared if s.kind == kind), pair.resolution
-            )  # noqa: E501
+            members = tuple(s for s in pair.shared if s.kind == kind)
+            group = _Pair(pair.a, pair.b, members, pair.resolution)
             origin = _origin(pair.a, pair.b, {kind}, distinct_ids or {})
             relation, reason, inferred = _infer(group, origin, epoch_ns)
             relations.append(f"{kind}: {relation}")
             reasons.append(f"{kind}: {reason}")
             if inferred is not None:
                 inferred.kinds.add(kind)
-                inferred.links = len(group.shared)
-                points = _merge(points, inferred)
-        out.append(_pair_estimate(pair, points, "; ".join(relations), "; ".join(reasons)))
+                inferred.links = len(members)
+                groups.append((inferred, f"{kind}: {relation}", f"{kind}: {reason}"))
+        out.append(_pair_estimate(pair, groups, "; ".join(relations), "; ".join(reasons)))
     return out
 
 
