@@ -305,7 +305,7 @@ def _finish(run: _Run) -> Report:
     return Report(
         tuple(_source_report(s, alignment) for s in run.sources),
         tuple(_assumptions(run)),
-        tuple(_named_onset(o, run) for o in onsets.onsets),
+        tuple(_named_onset(o, run, alignment) for o in onsets.onsets),
         dict(onsets.quiet),
         tuple(suspects),
         tuple(_events(run, alignment)),
@@ -317,15 +317,18 @@ def _finish(run: _Run) -> Report:
     )
 
 
-def _named_onset(onset: Onset, run: _Run) -> Onset:
-    """Replace the onset engine's per-source template code by the template id and text."""
-    if onset.template is None:
-        return onset
-    source = next(s for s in run.sources if s.name == onset.source)
-    ids = {code: tid.rstrip("!") for tid, code in source.template_codes.items()}
-    tid = ids.get(onset.template, "?")
-    detail = onset.detail.replace(f"template {onset.template}", f"template {tid}", 1)
-    detail += f": {run.templates.get(tid, '')[:160]}"
+def _named_onset(onset: Onset, run: _Run, alignment: Alignment) -> Onset:
+    """Name the template behind an onset and flag onsets read on an uncorrected clock."""
+    detail = onset.detail
+    if onset.template is not None:
+        source = next(s for s in run.sources if s.name == onset.source)
+        ids = {code: tid.rstrip("!") for tid, code in source.template_codes.items()}
+        tid = ids.get(onset.template, "?")
+        detail = detail.replace(f"template {onset.template}", f"template {tid}", 1)
+        detail += f": {run.templates.get(tid, '')[:160]}"
+    clock = alignment.clocks.get(onset.source)
+    if clock is None or clock.status == "unknown":
+        detail += " [clock not aligned: observed time]"
     return Onset(onset.source, onset.ns, onset.kind, detail, onset.template, float(onset.score))
 
 
