@@ -13,6 +13,7 @@ order, which keeps the output identical to the single-process run.
 from __future__ import annotations
 
 import os
+from array import array
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -44,38 +45,52 @@ def mine_templates(messages: Sequence[str], *, workers: int | None = None) -> li
         workers = cores if big else 1
     store = TemplateStore()
     if workers > 1:
-        line_groups = _parallel_groups(messages, store, workers)
+        groups, line_index = _parallel_groups(messages, store, workers)
     else:
-        line_groups = _serial_groups(messages, store)
-    rendered = {gid: store.template(store.cluster_id(g)) for gid, g in store.by_id.items()}
-    return [rendered[group.gid] for group in line_groups]
+        groups, line_index = _serial_groups(messages, store)
+    rendered = [store.template(store.cluster_id(group)) for group in groups]
+    return [rendered[index] for index in line_index]
 
 
-def _serial_groups(messages: Sequence[str], store: TemplateStore) -> list[Group]:
-    # Like drain3, keep one reference per line plus a bounded cache of recent distinct
-    # messages, so memory does not grow with the number of distinct messages.
-    cache: dict[str, Group] = {}
-    line_groups: list[Group] = []
+def _serial_groups(messages: Sequence[str], store: TemplateStore) -> tuple[list[Group], array[int]]:
+    # Like drain3, keep one small number per line (here 4 bytes) plus a bounded cache of recent
+    # distinct messages, so memory does not grow with the number of distinct messages.
+    cache: dict[str, int] = {}
+    groups: list[Group] = []
+    number_of: dict[str, int] = {}
+    line_index = array("I")
     for message in messages:
-        group = cache.get(message)
-        if group is None:
+        index = cache.get(message)
+        if index is None:
             if len(cache) >= _CACHE_SIZE:
                 cache.clear()
-            group = cache[message] = store.add(Masked(*_shape(message), ()))
-        line_groups.append(group)
-    return line_groups
+            group = store.add(Masked(*_shape(message), ()))
+            index = number_of.get(group.gid)
+            if index is None:
+                index = number_of[group.gid] = len(groups)
+                groups.append(group)
+            cache[message] = index
+        line_index.append(index)
+    return groups, line_index
 
 
-def _parallel_groups(messages: Sequence[str], store: TemplateStore, workers: int) -> list[Group]:
+def _parallel_groups(
+    messages: Sequence[str], store: TemplateStore, workers: int
+) -> tuple[list[Group], array[int]]:
     distinct = list(dict.fromkeys(messages))
     chunks = [distinct[i : i + _CHUNK] for i in range(0, len(distinct), _CHUNK)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         shapes = [shape for part in pool.map(_mask_chunk, chunks) for shape in part]
-    group_of = {
-        message: store.add(Masked(*shape, ()))
-        for message, shape in zip(distinct, shapes, strict=True)
-    }
-    return [group_of[message] for message in messages]
+    groups: list[Group] = []
+    number_of: dict[str, int] = {}
+    index_of: dict[str, int] = {}
+    for message, shape in zip(distinct, shapes, strict=True):
+        group = store.add(Masked(*shape, ()))
+        if group.gid not in number_of:
+            number_of[group.gid] = len(groups)
+            groups.append(group)
+        index_of[message] = number_of[group.gid]
+    return groups, array("I", (index_of[message] for message in messages))
 
 
 def _shape(message: str) -> _Shape:
