@@ -29,6 +29,7 @@ WARN: Final = 2
 ERROR: Final = 3
 MIN_EVENTS: Final = 20
 ALPHA: Final = 1e-6
+MAX_TEMPLATES: Final = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +113,19 @@ def _error_spike(events: SourceEvents, index: np.ndarray, bins: _Bins) -> Onset 
 
 def _template_spike(events: SourceEvents, index: np.ndarray, bins: _Bins) -> Onset | None:
     codes, inverse = np.unique(events.templates, return_inverse=True)
-    matrix = np.zeros((codes.size, bins.count), dtype=np.int64)
-    np.add.at(matrix, (inverse, index), 1)
+    totals = np.bincount(inverse)
+    # Only templates frequent enough to spike, and at most MAX_TEMPLATES of them, so that the
+    # template-by-bin matrix stays small even for sources with very many rare templates.
+    keep = np.nonzero(totals >= 3)[0]
+    keep = keep[np.argsort(-totals[keep], kind="stable")[:MAX_TEMPLATES]]
+    if keep.size == 0:
+        return None
+    row_of = np.full(codes.size, -1, dtype=np.int64)
+    row_of[keep] = np.arange(keep.size)
+    rows = row_of[inverse]
+    selected = rows >= 0
+    matrix = np.zeros((keep.size, bins.count), dtype=np.int64)
+    np.add.at(matrix, (rows[selected], index[selected]), 1)
     rates = (matrix[:, : bins.baseline].sum(axis=1) + 0.5) / bins.baseline
     tail = matrix[:, bins.baseline :]
     p = poisson.sf(tail - 1, rates[:, None])
@@ -122,9 +134,9 @@ def _template_spike(events: SourceEvents, index: np.ndarray, bins: _Bins) -> Ons
         return None
     row, col = min(hits.tolist(), key=lambda rc: (rc[1], p[rc[0], rc[1]]))
     bin_index = bins.baseline + col
-    in_bin = np.nonzero((inverse == row) & (index == bin_index))[0]
+    in_bin = np.nonzero((rows == row) & (index == bin_index))[0]
     at = int(events.times[in_bin[0]])
-    code = int(codes[row])
+    code = int(codes[keep[row]])
     detail = f"template {code}: {int(tail[row, col])} in a {bins.width / NS:g} s bin"
     return Onset("", at, "template-rate spike", detail, code, -np.log10(max(p[row, col], 1e-300)))
 
