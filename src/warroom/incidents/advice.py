@@ -8,8 +8,10 @@ on inside the same transaction as the IC's decision.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,7 @@ from warroom.incidents.models import Change, Incident, IncidentRole, IncidentSer
 from warroom.incidents.queries import change_out, incident_detail, services_of, visible_incident
 from warroom.incidents.schemas import (
     ChangeOut,
+    IncidentDetail,
     Recommendation,
     ResponderRole,
     ResponseMode,
@@ -39,9 +42,37 @@ _PAST_ROLES = (ResponderRole.COMMANDER.value, ResponderRole.OPERATIONS.value, "s
 _RESOLVED = (Status.RESOLVED.value, Status.LEARNING.value, Status.CLOSED.value)
 
 
-def recommendation_in(session: Session, incident: Incident) -> Recommendation:
+class IncidentPage(BaseModel):
+    """Everything the incident page shows, read in one session."""
+
+    incident: IncidentDetail
+    drafts: list[UpdateDraft]
+    recommendation: Recommendation
+    proposal: SplitProposal
+    responders: list[SuggestedResponder]
+
+
+def incident_page(db: Database, actor: Actor, *, incident_id: int) -> IncidentPage:
+    """The incident and all suggestions about it, sharing one session and one graph read."""
+    require_staff(actor, action="reading recommendations")
+    with db.read_session() as session:
+        incident = visible_incident(session, actor, incident_id)
+        detail = incident_detail(session, incident)
+        graph = dependency_graph(session)
+        return IncidentPage(
+            incident=detail,
+            drafts=proposals.draft_updates(detail, utcnow()),
+            recommendation=recommendation_in(session, incident, graph),
+            proposal=split_proposal_in(session, incident, graph),
+            responders=_responders_in(session, incident),
+        )
+
+
+def recommendation_in(
+    session: Session, incident: Incident, graph: Mapping[str, Sequence[str]] | None = None
+) -> Recommendation:
     impacted = services_of(session, [incident.id]).get(incident.id, [])
-    graph = dependency_graph(session)
+    graph = graph if graph is not None else dependency_graph(session)
     direct_deps = sorted({d for name in impacted for d in graph.get(name, [])} - set(impacted))
     since = (incident.started_at or incident.detected_at) - CHANGE_LOOKBACK
     changes = _changes(session, [*impacted, *direct_deps], since)
@@ -66,7 +97,9 @@ def _changes(session: Session, names: list[str], since: datetime) -> list[Change
     return [change_out(row) for row in rows]
 
 
-def split_proposal_in(session: Session, incident: Incident) -> SplitProposal:
+def split_proposal_in(
+    session: Session, incident: Incident, graph: Mapping[str, Sequence[str]] | None = None
+) -> SplitProposal:
     impacted = services_of(session, [incident.id]).get(incident.id, [])
     others = session.scalars(
         select(IncidentService.service_name)
@@ -77,7 +110,8 @@ def split_proposal_in(session: Session, incident: Incident) -> SplitProposal:
             Incident.status.in_([s.value for s in policy.ACTIVE]),
         )
     )
-    return proposals.propose_split(dependency_graph(session), impacted, set(others))
+    graph = graph if graph is not None else dependency_graph(session)
+    return proposals.propose_split(graph, impacted, set(others))
 
 
 def recommend_response_mode(db: Database, actor: Actor, *, incident_id: int) -> Recommendation:
@@ -103,19 +137,22 @@ def suggest_responders(db: Database, actor: Actor, *, incident_id: int) -> list[
     """Owning-team members of impacted services and people who resolved similar incidents."""
     require_staff(actor, action="reading suggestions")
     with db.read_session() as session:
-        incident = visible_incident(session, actor, incident_id)
-        impacted = services_of(session, [incident.id]).get(incident.id, [])
-        reasons: dict[int, list[str]] = defaultdict(list)
-        _owners(session, impacted, reasons)
-        _past_responders(session, incident.id, impacted, reasons)
-        taken = set(
-            session.scalars(
-                select(IncidentRole.user_id).where(
-                    IncidentRole.incident_id == incident.id, IncidentRole.ended_at.is_(None)
-                )
+        return _responders_in(session, visible_incident(session, actor, incident_id))
+
+
+def _responders_in(session: Session, incident: Incident) -> list[SuggestedResponder]:
+    impacted = services_of(session, [incident.id]).get(incident.id, [])
+    reasons: dict[int, list[str]] = defaultdict(list)
+    _owners(session, impacted, reasons)
+    _past_responders(session, incident.id, impacted, reasons)
+    taken = set(
+        session.scalars(
+            select(IncidentRole.user_id).where(
+                IncidentRole.incident_id == incident.id, IncidentRole.ended_at.is_(None)
             )
         )
-        users = session.scalars(select(User).where(User.id.in_(list(reasons)))).all()
+    )
+    users = session.scalars(select(User).where(User.id.in_(list(reasons)))).all()
     found = [
         SuggestedResponder(email=u.email, display_name=u.display_name, reasons=reasons[u.id])
         for u in users

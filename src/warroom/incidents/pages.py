@@ -161,37 +161,35 @@ def declare(form: FormCsrf, uow: UowDep, actor: CurrentActor) -> Response:
 def incident_page(
     request: Request, db: DbDep, uow: UowDep, actor: CurrentActor, incident_id: int
 ) -> Response:
-    detail = queries.get_incident(db, actor, incident_id=incident_id)
-    service.record_external_view(uow, actor, incident_id=incident_id, what="incident page")
     staff = actor.role is not Role.EXTERNAL
     context: dict[str, Any] = {
-        "title": f"#{detail.id} {detail.title}",
-        "incident": detail,
         "staff": staff,
         "can_write": actor.role in (Role.ADMIN, Role.RESPONDER),
-        "active": policy.is_active(detail.status),
         "roles": list(ResponderRole),
         "severities": list(Severity),
         "confidences": list(Confidence),
-        "assumption_statuses": list(AssumptionStatus),
         "risks": list(Risk),
         "hypothesis_statuses": list(HypothesisStatus),
         "audiences": list(Audience),
         "drafts": {},
-        "recommendation": None,
-        "proposal": None,
-        "responders": [],
     }
     if staff:
-        context["drafts"] = {
-            d.audience.value: d.body
-            for d in advice.update_drafts(db, actor, incident_id=incident_id)
-        }
-        context["recommendation"] = advice.recommend_response_mode(
-            db, actor, incident_id=incident_id
+        page = advice.incident_page(db, actor, incident_id=incident_id)
+        detail = page.incident
+        context["drafts"] = {d.audience.value: d.body for d in page.drafts}
+        context.update(
+            recommendation=page.recommendation,
+            proposal=page.proposal,
+            responders=page.responders,
         )
-        context["proposal"] = advice.propose_split(db, actor, incident_id=incident_id)
-        context["responders"] = advice.suggest_responders(db, actor, incident_id=incident_id)
+    else:
+        detail = queries.get_incident(db, actor, incident_id=incident_id)
+        service.record_external_view(uow, actor, incident_id=incident_id, what="incident page")
+    context.update(
+        title=f"#{detail.id} {detail.title}",
+        incident=detail,
+        active=policy.is_active(detail.status),
+    )
     return render(request, "incidents/incident.html", context)
 
 
