@@ -81,7 +81,8 @@ def _request(rng: random.Random, t: float, i: int) -> dict[str, list[str]]:
 
 def generate(directory: Path, lines: int) -> int:
     rng = random.Random(1)
-    files = {name: [] for name in ("edge.log", "api.log", "items.log", "db.log", "host.log")}
+    names = ("edge.log", "api.log", "items.log", "db.log", "host.log")
+    files: dict[str, list[str]] = {name: [] for name in names}
     total, i, t = 0, 0, START
     while total < lines:
         t += rng.expovariate(40.0)
