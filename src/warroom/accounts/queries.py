@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +32,24 @@ def find_session_actor(db: Database, *, session_token: str) -> Actor | None:
     if row is None:
         return None
     return Actor(user_id=row.id, label=row.email, role=Role(row.role))
+
+
+def find_token(db: Database, *, secret: str) -> tuple[Actor, int, datetime | None] | None:
+    """The actor, token id and last use behind a live bearer token, or None."""
+    with db.read_session() as session:
+        row = session.execute(
+            select(ApiToken.id, ApiToken.last_used_at, User.id, User.email, User.role)
+            .join(User, User.id == ApiToken.user_id)
+            .where(
+                ApiToken.token_hash == digest(secret),
+                ApiToken.revoked_at.is_(None),
+                User.disabled.is_(False),
+            )
+        ).first()
+    if row is None:
+        return None
+    token_id, last_used_at, user_id, email, role = row
+    return Actor(user_id=user_id, label=email, role=Role(role)), token_id, last_used_at
 
 
 def list_users(db: Database, actor: Actor) -> list[UserOut]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from warroom.accounts.models import ApiToken, BrowserSession, LoginFailure, User
 from warroom.accounts.passwords import digest, hash_password, new_secret, verify_password
+from warroom.accounts.queries import find_token
 from warroom.accounts.schemas import (
     LoginResult,
     TokenCreated,
@@ -230,21 +231,23 @@ def revoke_token(uow: UnitOfWork, actor: Actor, *, token_id: int) -> TokenOut:
 
 
 def authenticate_token(uow: UnitOfWork, *, secret: str) -> Actor:
-    """The actor behind a bearer token; records when it was last used (to the minute)."""
-    with uow:
-        row = uow.session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == digest(secret))
-        ).first()
-        if row is None or row.ApiToken.revoked_at is not None or row.User.disabled:
-            raise AuthenticationRequired("the API token is not valid")
-        token, user = row.ApiToken, row.User
-        now = utcnow()
-        if token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION:
-            token.last_used_at = now
+    """The actor behind a bearer token; records when it was last used (to the minute).
+
+    The lookup is a read; only a token whose last use is over a minute old costs a write, so
+    busy API clients do not queue behind SQLite's single writer on every request.
+    """
+    found = find_token(uow.db, secret=secret)
+    if found is None:
+        raise AuthenticationRequired("the API token is not valid")
+    actor, token_id, last_used_at = found
+    now = utcnow()
+    if last_used_at is None or now - last_used_at > _LAST_USED_RESOLUTION:
+        with uow:
+            uow.session.execute(
+                update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
+            )
             uow.commit()
-        return Actor(user_id=user.id, label=user.email, role=Role(user.role))
+    return actor
 
 
 def parse_user_create(**fields: object) -> UserCreate:
