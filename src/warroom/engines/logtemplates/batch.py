@@ -26,7 +26,7 @@ PARALLEL_MIN_LINES = 100_000
 PARALLEL_MIN_CORES = 4
 """On 2 shared cores, 200k distinct lines ran no faster with 2 processes (pickling + grouping)."""
 _CHUNK = 5_000
-_CACHE_SIZE = 65_536
+_CACHE_SIZE = 16_384
 
 _Shape = tuple[Key, tuple[str, ...], tuple[int, ...]]
 
