@@ -33,7 +33,7 @@ def test_json_variants_are_named() -> None:
     assert _detect([json.dumps(otel)] * 3) == "json/opentelemetry"
     assert _detect([json.dumps(ecs)] * 3) == "json/ecs"
     assert _detect([json.dumps(docker)] * 3) == "json/docker"
-    detection, fmt = detect([json.dumps(otel)])
+    detection, fmt = detect([json.dumps(otel)], TimestampParser())
     record = next(records([(1, json.dumps(otel))], fmt))
     assert record.level == "ERROR" and record.message == "boom" and record.ns is not None
 
@@ -66,7 +66,7 @@ def test_journald_export_blocks_become_records() -> None:
     block = ["__CURSOR=s=1", "__REALTIME_TIMESTAMP=1700000000123456", "PRIORITY=3",
              "SYSLOG_IDENTIFIER=kernel", "MESSAGE=oops", ""]  # fmt: skip
     lines = block * 3
-    detection, fmt = detect(lines)
+    detection, fmt = detect(lines, TimestampParser())
     parsed = list(records(enumerate(lines, 1), fmt))
     assert detection.format == "journald-export"
     assert [r.line for r in parsed] == [1, 7, 13]
@@ -80,7 +80,7 @@ def test_stack_traces_join_their_first_line() -> None:
         "\tat com.x.Y.run(Y.java:10)",
         "2024-01-01 00:00:01,001 INFO [main] com.x.Y: recovered",
     ]
-    detection, fmt = detect(lines * 3)
+    detection, fmt = detect(lines * 3, TimestampParser())
     parsed = list(records(enumerate(lines, 1), fmt))
     assert [r.line for r in parsed] == [1, 4]
     assert parsed[0].extra_lines == 2 and "Y.java:10" in parsed[0].text
@@ -89,5 +89,5 @@ def test_stack_traces_join_their_first_line() -> None:
 def test_unknown_layout_degrades_to_timestamp_anywhere_then_plain() -> None:
     odd = [f"{i} {'word ' * (i % 4)}event at 2024-01-01T00:00:0{i}Z" for i in range(8)]
     assert _detect(odd) == "timestamp-anywhere"
-    detection, _ = detect(["hello", "world"])
+    detection, _ = detect(["hello", "world"], TimestampParser())
     assert detection.format == "plain" and detection.confidence <= 0.3

@@ -171,7 +171,8 @@ def _ingest(run: _Run, stream: SourceStream, progress: Progress | None) -> None:
     parser = TimestampParser(
         year_hint=run.options.year or _year_of(stream.mtime_ns), ceiling_ns=stream.mtime_ns
     )
-    detection, fmt = detect([text for _, text in sample], parser)
+    probe = TimestampParser(year_hint=parser.year_hint, ceiling_ns=parser.ceiling_ns)
+    detection, fmt = detect([text for _, text in sample], parser, probe)
     source = _Source(stream.name, stream.path, detection, parser)
     counted = _counting(itertools.chain(sample, lines), source, stream, progress)
     miner = TemplateMiner()

@@ -30,8 +30,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from warroom.engines.timestamps import NS, TimestampParser
-
 LEVELS: Final = {
     "TRACE": "TRACE", "FINEST": "TRACE", "FINER": "TRACE", "DEBUG": "DEBUG", "FINE": "DEBUG",
     "DBG": "DEBUG", "INFO": "INFO", "INFORMATION": "INFO", "NOTICE": "INFO", "CONFIG": "INFO",
@@ -49,6 +47,31 @@ _LOGGER = re.compile(r"\s*(?:\[[^\]]{0,120}\]\s*)?(?:-\s+)?([A-Za-z_][\w$]*(?:[.
 _SEPARATORS = " \t-:|[]"
 _CONTINUATION = re.compile(r"^(?:\s|at |Caused by|Traceback|\.\.\. \d+ more|[}\])]|File \")")
 MAX_RECORD_CHARS: Final = 65_536
+NS: Final = 1_000_000_000
+
+
+class FoundTime(Protocol):
+    """A timestamp found in text (``warroom.engines.timestamps.Timestamp`` fits)."""
+
+    @property
+    def ns(self) -> int: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+
+
+class TimeParser(Protocol):
+    """What detection needs from a timestamp parser (``engines.timestamps.TimestampParser``).
+
+    Engines stay independent of each other: the caller passes the parser in.
+    """
+
+    def search(self, text: str, endpos: int = 400) -> FoundTime | None: ...
+    def match(self, text: str, kind: str, pos: int = 0) -> FoundTime | None: ...
+    def parse_value(self, text: str) -> FoundTime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +163,7 @@ class JsonFormat:
     name = "json"
     specificity = 1.0
 
-    def __init__(self, timestamps: TimestampParser) -> None:
+    def __init__(self, timestamps: TimeParser) -> None:
         self._ts = timestamps
         self.variants: Counter[str] = Counter()
 
@@ -220,7 +243,7 @@ class LogfmtFormat:
     name = "logfmt"
     specificity = 1.0
 
-    def __init__(self, timestamps: TimestampParser) -> None:
+    def __init__(self, timestamps: TimeParser) -> None:
         self._ts = timestamps
 
     def parse(self, line: str) -> Parsed | None:
@@ -268,7 +291,7 @@ class RegexFormat:
 
     specificity = 1.0
 
-    def __init__(self, name: str, regex: re.Pattern[str], timestamps: TimestampParser) -> None:
+    def __init__(self, name: str, regex: re.Pattern[str], timestamps: TimeParser) -> None:
         self.name = name
         self._regex = regex
         self._ts = timestamps
@@ -321,7 +344,7 @@ class PositionalFormat:
     specificity = 0.95
 
     def __init__(
-        self, name: str, kind: str, skip: int, timestamps: TimestampParser, anywhere: bool = False
+        self, name: str, kind: str, skip: int, timestamps: TimeParser, anywhere: bool = False
     ) -> None:
         self.name = name
         self.kind = kind
@@ -422,7 +445,7 @@ def _family(sample: Sequence[str], kind: str) -> str:
     return f"timestamped-text ({kind})"
 
 
-def _candidates(timestamps: TimestampParser) -> list[LineFormat]:
+def _candidates(timestamps: TimeParser) -> list[LineFormat]:
     return [
         JsonFormat(timestamps),
         LogfmtFormat(timestamps),
@@ -434,7 +457,7 @@ def _candidates(timestamps: TimestampParser) -> list[LineFormat]:
     ]
 
 
-def _positional(sample: Sequence[str], timestamps: TimestampParser) -> PositionalFormat | None:
+def _positional(sample: Sequence[str], timestamps: TimeParser) -> PositionalFormat | None:
     placements: Counter[tuple[str, int]] = Counter()
     for line in sample:
         found = timestamps.search(line)
@@ -466,13 +489,19 @@ def _score(fmt: LineFormat, sample: Sequence[str]) -> tuple[float, int]:
 
 
 def detect(
-    sample: Sequence[str], timestamps: TimestampParser | None = None
+    sample: Sequence[str], timestamps: TimeParser, probe: TimeParser | None = None
 ) -> tuple[Detection, LineFormat]:
     """Choose the format of a source from a sample of its first non-empty lines.
 
+    Args:
+        sample: the first lines of the source.
+        timestamps: the parser the returned format will use for the whole source.
+        probe: a second, throw-away parser for scoring the candidates, so that assumptions
+            made on the sample are not counted twice (default: ``timestamps`` itself).
+
     Returns the detection report and the parser to use for the whole source.
     """
-    timestamps = timestamps or TimestampParser()
+    probe = probe or timestamps
     lines = [line for line in sample if line.strip()]
     if not lines:
         return Detection("plain", 0.0, None, "no non-empty lines"), PlainFormat()
@@ -480,8 +509,6 @@ def detect(
         journald = JournaldFormat(timestamps)
         return Detection(journald.name, 1.0, "epoch", "journald export fields"), journald
     best: tuple[float, LineFormat] | None = None
-    # Score on a throw-away parser so that the sample's assumptions are not counted twice.
-    probe = TimestampParser(timestamps.year_hint, timestamps.ceiling_ns)
     candidates = _candidates(probe)
     positional = _positional(lines, probe)
     if positional is not None:
@@ -497,10 +524,11 @@ def detect(
     chosen = _rebind(chosen, timestamps)
     kind = chosen.kind if isinstance(chosen, PositionalFormat) else None
     reason = f"{round(confidence * 100)}% of {len(lines)} sampled lines parsed"
-    return Detection(_label(chosen, lines), round(confidence, 3), kind, reason), chosen
+    label = _label(chosen, lines, probe)
+    return Detection(label, round(confidence, 3), kind, reason), chosen
 
 
-def _rebind(fmt: LineFormat, timestamps: TimestampParser) -> LineFormat:
+def _rebind(fmt: LineFormat, timestamps: TimeParser) -> LineFormat:
     """The same format bound to the caller's parser, so its assumptions are counted there."""
     if isinstance(fmt, JsonFormat):
         return JsonFormat(timestamps)
@@ -513,9 +541,9 @@ def _rebind(fmt: LineFormat, timestamps: TimestampParser) -> LineFormat:
     return fmt
 
 
-def _label(fmt: LineFormat, lines: Sequence[str]) -> str:
+def _label(fmt: LineFormat, lines: Sequence[str], timestamps: TimeParser) -> str:
     if isinstance(fmt, JsonFormat):
-        probe = JsonFormat(TimestampParser())
+        probe = JsonFormat(timestamps)
         for line in lines:
             probe.parse(line)
         return probe.variants.most_common(1)[0][0] if probe.variants else fmt.name
@@ -536,7 +564,7 @@ class JournaldFormat:
     name = "journald-export"
     specificity = 1.0
 
-    def __init__(self, timestamps: TimestampParser) -> None:
+    def __init__(self, timestamps: TimeParser) -> None:
         self._ts = timestamps
 
     def parse(self, line: str) -> Parsed | None:
