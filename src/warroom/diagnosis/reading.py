@@ -222,7 +222,10 @@ def _sources_of(
     if not path.exists():
         issues.append(Issue(str(path), "missing", 0, "no such file or directory"))
     elif path.is_dir():
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+        children = sorted(p for p in path.rglob("*") if p.is_file())
+        if not children:
+            issues.append(Issue(str(path), "empty", 0, "directory holds no files"))
+        for child in children:
             yield from _sources_of(child, names, issues)
     elif _is_tar(path):
         yield from _tar_sources(path, names, issues)
