@@ -278,6 +278,9 @@ def _finish(run: _Run) -> Report:
     epoch = min((int(a.min()) for a in arrays.values() if a.size), default=0)
     epoch -= epoch % NS
     reference = run.options.reference if run.options.reference in timed else None
+    if run.options.reference is not None and reference is None:
+        why = "not a source with timestamps; the most linked source is the reference instead"
+        run.issues.append(Issue(run.options.reference, "reference", 0, why))
     alignment = align(
         timed,
         run.ids.shared(),
