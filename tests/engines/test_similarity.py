@@ -15,13 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from warroom.engines.problemclasses import cluster_problem_classes, match_class
 from warroom.engines.similarity import (
     STOP_WORDS,
     analyse,
-    cluster_problem_classes,
     embed_texts,
     explain_similarity,
-    match_class,
     most_similar,
 )
 

@@ -16,11 +16,14 @@ Method (all fitted on the texts given, nothing learnt ahead of time, numpy/scipy
 3. Latent semantic analysis: a truncated SVD of the concatenated matrix gives a low-rank view in
    which terms that co-occur across the collection count as related; it is appended to the exact
    view (itself the full-rank projection, or the leading 512 directions on large collections).
-4. Pseudo-relevance feedback: every vector is moved towards the mean of its nearest neighbours
-   (average query expansion), which pulls documents of the same kind closer together.
+4. Pseudo-relevance feedback: every vector is moved towards its nearest neighbours, weighted by
+   their similarity (average query expansion), which pulls documents of the same kind together.
 
-Problem classes are built by deterministic average-linkage agglomerative clustering on cosine
-similarity, cut at a threshold; a new incident is matched against class centroids.
+Organisation and product names (words only written capitalised mid-sentence) are left out of the
+word and character views, as they tell who wrote the postmortem rather than what failed. On large
+collections the SVD is a seeded randomized one (Halko, Martinsson and Tropp). Each step was kept
+because it raised precision@5 on the public postmortem corpus (bench/postmortems.py). Problem
+classes built on these vectors live in ``warroom.engines.problemclasses``.
 """
 
 from __future__ import annotations
@@ -29,13 +32,11 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -469,102 +470,6 @@ def most_similar(vectors: FloatArray, query: FloatArray, k: int = 5) -> list[tup
     candidates = np.argpartition(-scores, k - 1)[:k]
     ordered = sorted(candidates.tolist(), key=lambda i: (-scores[i], i))
     return [(int(i), float(scores[i])) for i in ordered]
-
-
-@dataclass(frozen=True)
-class ProblemClass:
-    """A recurring problem: incidents whose write-ups describe the same failure mode.
-
-    Attributes:
-        class_id: Position of the class in the result (largest class first).
-        members: Row indices of the member vectors, ascending.
-        centroid: Unit-length mean of the members' vectors.
-        cohesion: Mean cosine similarity of the members to the centroid.
-    """
-
-    class_id: int
-    members: tuple[int, ...]
-    centroid: FloatArray = field(compare=False, repr=False)
-    cohesion: float
-
-
-@dataclass(frozen=True)
-class ClassMatch:
-    """Evidence that a new incident belongs to a known problem class."""
-
-    class_id: int
-    similarity: float
-    cohesion: float
-    margin: float
-    reasons: tuple[str, ...]
-
-
-def cluster_problem_classes(
-    vectors: FloatArray, threshold: float = 0.35, min_size: int = 2
-) -> list[ProblemClass]:
-    """Group rows into problem classes by average-linkage clustering on cosine similarity.
-
-    Two groups merge while the mean similarity between their members is at least ``threshold``.
-    The result is deterministic: it depends only on the vectors, not on their order beyond ties.
-
-    Args:
-        vectors: L2-normalised rows, for example from :func:`embed_texts`.
-        threshold: Minimum average cosine similarity inside a class, in ``[-1, 1]``.
-        min_size: Smallest class reported; singletons are not recurring problems.
-
-    Returns:
-        Classes ordered by size (largest first), then by their first member.
-    """
-    if not -1.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be within [-1, 1], got {threshold}")
-    n = vectors.shape[0]
-    if n < max(min_size, 2):
-        return []
-    unit = _normalise_dense(np.asarray(vectors, dtype=np.float64))
-    distances = np.clip(1.0 - unit @ unit.T, 0.0, 2.0)
-    np.fill_diagonal(distances, 0.0)
-    tree = linkage(squareform(distances, checks=False), method="average")
-    labels = fcluster(tree, t=1.0 - threshold, criterion="distance")
-    groups: dict[int, list[int]] = {}
-    for row, label in enumerate(labels.tolist()):
-        groups.setdefault(int(label), []).append(row)
-    kept = sorted((g for g in groups.values() if len(g) >= min_size), key=lambda g: (-len(g), g[0]))
-    return [_make_class(i, members, unit) for i, members in enumerate(kept)]
-
-
-def _make_class(class_id: int, members: list[int], unit: FloatArray) -> ProblemClass:
-    mean = unit[members].mean(axis=0)
-    centroid = mean / (np.linalg.norm(mean) or 1.0)
-    cohesion = float((unit[members] @ centroid).mean())
-    return ProblemClass(class_id, tuple(members), centroid, cohesion)
-
-
-def match_class(
-    vector: FloatArray, classes: Sequence[ProblemClass], threshold: float = 0.35
-) -> ClassMatch | None:
-    """The known class whose centroid is nearest to ``vector``, if it is similar enough.
-
-    The vector must come from the same :func:`embed_texts` call as the classes' members (the
-    embedding is fitted per collection). ``margin`` is the lead over the runner-up class.
-    """
-    if not classes:
-        return None
-    norm = float(np.linalg.norm(vector)) or 1.0
-    scores = sorted(
-        ((float(c.centroid @ vector) / norm, c.class_id, c) for c in classes),
-        key=lambda item: (-item[0], item[1]),
-    )
-    best, _, chosen = scores[0]
-    if best < threshold:
-        return None
-    runner_up = scores[1][0] if len(scores) > 1 else 0.0
-    reasons = (
-        f"cosine similarity {best:.2f} to the class centroid (threshold {threshold:.2f})",
-        f"members agree with their centroid at {chosen.cohesion:.2f} on average",
-        f"{len(chosen.members)} past incidents in the class",
-        f"lead of {best - runner_up:.2f} over the next class",
-    )
-    return ClassMatch(chosen.class_id, best, chosen.cohesion, best - runner_up, reasons)
 
 
 def explain_similarity(text_a: str, text_b: str, limit: int = 8) -> list[str]:
