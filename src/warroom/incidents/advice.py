@@ -15,14 +15,13 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warroom.accounts.models import User
 from warroom.actors import Actor, Role, require_staff
-from warroom.catalog.models import Service, Team, TeamMember
 from warroom.catalog.queries import dependency_graph
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.incidents import policy, proposals
 from warroom.incidents.models import Change, Incident, IncidentRole, IncidentService
+from warroom.incidents.people import owning_team_members_in, people_by_id_in
 from warroom.incidents.queries import change_out, incident_detail, services_of, visible_incident
 from warroom.incidents.schemas import (
     ChangeOut,
@@ -152,24 +151,17 @@ def _responders_in(session: Session, incident: Incident) -> list[SuggestedRespon
             )
         )
     )
-    users = session.scalars(select(User).where(User.id.in_(list(reasons)))).all()
+    people = people_by_id_in(session, reasons)
     found = [
-        SuggestedResponder(email=u.email, display_name=u.display_name, reasons=reasons[u.id])
-        for u in users
-        if u.id not in taken and not u.disabled and u.role != Role.EXTERNAL.value
+        SuggestedResponder(email=p.email, display_name=p.display_name, reasons=reasons[p.id])
+        for p in people.values()
+        if p.id not in taken and not p.disabled and p.role is not Role.EXTERNAL
     ]
     return sorted(found, key=lambda s: (-len(s.reasons), s.email))
 
 
 def _owners(session: Session, impacted: list[str], reasons: dict[int, list[str]]) -> None:
-    rows = session.execute(
-        select(TeamMember.user_id, Team.name, Service.name)
-        .join(Team, Team.id == TeamMember.team_id)
-        .join(Service, Service.owner_team_id == Team.id)
-        .where(Service.name.in_(impacted))
-        .order_by(Service.name)
-    )
-    for user_id, team, service in rows:
+    for user_id, team, service in owning_team_members_in(session, impacted):
         reasons[user_id].append(f"member of {team}, which owns {service}")
 
 

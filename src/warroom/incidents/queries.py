@@ -15,7 +15,6 @@ from typing import TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from warroom.accounts.models import User
 from warroom.actors import Actor, Role, require_staff
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
@@ -34,6 +33,7 @@ from warroom.incidents.models import (
     StatusUpdate,
     TimelineEntry,
 )
+from warroom.incidents.people import people_by_id_in
 from warroom.incidents.schemas import (
     AssumptionOut,
     AssumptionStatus,
@@ -142,21 +142,24 @@ def services_of(session: Session, incident_ids: Sequence[int]) -> dict[int, list
 
 
 def roles_of(session: Session, incident_ids: Sequence[int]) -> dict[int, list[RoleOut]]:
-    rows = session.execute(
-        select(IncidentRole, User.email, User.display_name)
-        .join(User, User.id == IncidentRole.user_id)
+    rows = session.scalars(
+        select(IncidentRole)
         .where(IncidentRole.incident_id.in_(incident_ids), IncidentRole.ended_at.is_(None))
         .order_by(IncidentRole.assigned_at, IncidentRole.id)
     ).all()
+    people = people_by_id_in(session, {role.user_id for role in rows})
     found: dict[int, list[RoleOut]] = defaultdict(list)
-    for role, email, name in rows:
+    for role in rows:
+        person = people.get(role.user_id)
+        if person is None:
+            continue
         found[role.incident_id].append(
             RoleOut(
                 id=role.id,
                 role=ResponderRole(role.role) if role.role in _ROLE_VALUES else role.role,
                 user_id=role.user_id,
-                email=email,
-                display_name=name,
+                email=person.email,
+                display_name=person.display_name,
                 assigned_at=role.assigned_at,
             )
         )

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warroom.accounts.models import User
 from warroom.actors import Actor, Role, require_admin, require_writer
 from warroom.audit.service import append_entry
 from warroom.catalog.queries import dependency_graph
@@ -35,6 +34,7 @@ from warroom.incidents.models import (
     SeverityLevel,
     TimelineEntry,
 )
+from warroom.incidents.people import Person, people_by_id_in, person_by_email_in
 from warroom.incidents.queries import (
     change_out,
     incident_out,
@@ -364,7 +364,7 @@ def assign_role(
         user = user_by_email(uow.session, user_email, field="user")
         if role is ResponderRole.COMMANDER:
             require_command(uow.session, actor, incident, action="handing over command")
-        if user.role == Role.EXTERNAL.value and role not in EXTERNAL_ROLES:
+        if user.role is Role.EXTERNAL and role not in EXTERNAL_ROLES:
             raise InvalidInput(
                 "external participants can only be subject-matter experts or observers",
                 [FieldError("role", "sme or observer for external users")],
@@ -376,7 +376,7 @@ def assign_role(
 
 
 def assign_role_in(
-    session: Session, actor: Actor, incident: Incident, user: User, role: ResponderRole
+    session: Session, actor: Actor, incident: Incident, user: Person, role: ResponderRole
 ) -> None:
     now = utcnow()
     current = _holders(session, incident.id, role)
@@ -386,8 +386,7 @@ def assign_role_in(
     if role in SINGLE_HOLDER_ROLES:
         for row in current:
             row.ended_at = now
-            previous_user = session.get(User, row.user_id)
-            previous = previous_user.email if previous_user else str(row.user_id)
+            previous = _email_of(session, row.user_id)
     session.add(IncidentRole(incident_id=incident.id, user_id=user.id, role=role, assigned_at=now))
     if role is ResponderRole.COMMANDER and incident.acknowledged_at is None:
         incident.acknowledged_at = now
@@ -419,8 +418,7 @@ def remove_role(uow: UnitOfWork, actor: Actor, *, incident_id: int, role_id: int
         if row.role == ResponderRole.COMMANDER:
             require_command(uow.session, actor, incident, action="removing the commander")
         row.ended_at = utcnow()
-        user = uow.session.get(User, row.user_id)
-        email = user.email if user else str(row.user_id)
+        email = _email_of(uow.session, row.user_id)
         record(
             uow.session,
             actor,
@@ -549,8 +547,13 @@ def require_command(session: Session, actor: Actor, incident: Incident, *, actio
     raise PermissionDenied(f"{action} is for the incident commander or an admin")
 
 
-def user_by_email(session: Session, email: str, *, field: str) -> User:
-    user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+def _email_of(session: Session, user_id: int) -> str:
+    person = people_by_id_in(session, [user_id]).get(user_id)
+    return person.email if person else f"user {user_id}"
+
+
+def user_by_email(session: Session, email: str, *, field: str) -> Person:
+    user = person_by_email_in(session, email)
     if user is None or user.disabled:
         raise InvalidInput(f"unknown user {email!r}", [FieldError(field, f"no user {email}")])
     return user
