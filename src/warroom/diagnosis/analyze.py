@@ -41,6 +41,7 @@ SEVERITY: Final = {"TRACE": 0, "DEBUG": 0, "INFO": 1, "WARN": 2, "ERROR": 3, "FA
 ERROR_SEVERITY: Final = 3
 _VOLATILE: Final = re.compile(r"[0-9a-fA-F]{8,}|\d+")
 Progress = Callable[[int], None]
+_RELEASED: Final = (0, 0, None, None, None, "")
 
 
 @dataclass(frozen=True)
@@ -366,16 +367,25 @@ def _assumptions(run: _Run) -> Iterator[Assumption]:
 
 
 def _events(run: _Run, alignment: Alignment) -> list[Event]:
+    """Kept records as events in corrected-time order (a stable sort keeps file order on ties).
+
+    The raw tuples are released as they are converted and the order comes from one numpy
+    argsort over int64 keys, so peak memory stays near one copy of the events.
+    """
     names = [s.name for s in run.sources]
-    out: list[tuple[int, int, Event]] = []
+    raw, run.events = run.events, []
+    events: list[Event] = []
+    keys = array("q")
     last_key: dict[int, int] = {}
-    for order, (index, line, ns, template, level, message) in enumerate(run.events):
+    for position, (index, line, ns, template, level, message) in enumerate(raw):
+        raw[position] = _RELEASED
         if index >= len(names):
             continue  # a source dropped after its records were read (no lines)
         name = names[index]
         fixed = alignment.correct(name, ns) if ns is not None else None
         key = fixed if fixed is not None else ns if ns is not None else last_key.get(index, 0)
         last_key[index] = key
-        out.append((key, order, Event(name, line, ns, fixed, template, level, message)))
-    out.sort(key=lambda item: (item[0], item[1]))
-    return [event for _, _, event in out]
+        keys.append(key)
+        events.append(Event(name, line, ns, fixed, template, level, message))
+    order = np.argsort(np.frombuffer(keys, dtype=np.int64), kind="stable")
+    return [events[i] for i in order.tolist()]
