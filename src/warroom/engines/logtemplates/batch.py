@@ -17,7 +17,8 @@ from array import array
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from .groups import Group, Key, Masked, mask
+from .groups import Group, Key, Masked
+from .layout import mask_cached
 from .limits import truncate
 from .store import TemplateStore
 
@@ -94,7 +95,7 @@ def _parallel_groups(
 
 
 def _shape(message: str) -> _Shape:
-    masked = mask(truncate(message)[0])
+    masked = mask_cached(truncate(message)[0])
     return masked.key, masked.weak_values, masked.run_lengths
 
 

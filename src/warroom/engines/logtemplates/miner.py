@@ -21,7 +21,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
-from .groups import STRONG_SLOT, WILDCARD, Group, Masked, mask
+from .groups import STRONG_SLOT, WILDCARD, Group, Masked
+from .layout import mask_cached
 from .limits import MAX_LINE_CHARS, truncate
 from .state import TimeStats, dump_store, load_store
 from .store import TemplateStore
@@ -108,7 +109,7 @@ class TemplateMiner:
         template = self._store.template(cluster)
         if entry.template is not template or entry.group_template is not group.template:
             # Segments are not cached (they dominate memory); re-mask on the rare refresh.
-            segments = full.segments if full is not None else mask(text).segments
+            segments = full.segments if full is not None else mask_cached(text).segments
             entry.parameters = self._parameters(segments, group, template)
             entry.template, entry.group_template = template, group.template
         return LineMatch(cluster, template, entry.parameters, truncated)
@@ -180,7 +181,7 @@ class TemplateMiner:
             return entry, None
         if len(self._cache) >= self.config.cache_size:
             self._cache.clear()
-        full = mask(text)
+        full = mask_cached(text)
         if full.key not in self._store.groups and len(self._store.groups) >= (
             self.config.max_templates
         ):

@@ -64,7 +64,8 @@ _MEASURED: Final = frozenset({"number", "duration", "size", "id"})
 # Words repeat across messages far more than messages do; their segments are cached.
 _WORD_CACHE: dict[str, tuple[Segment, ...]] = {}
 _SHAPE_CACHE: dict[str, tuple[tuple[str, int], ...]] = {}
-_ZEROS: Final = str.maketrans("123456789", "000000000")
+# Digits 1-9 all become 1 in a word's shape; 0 is kept because "0x" starts a hex number.
+_DIGIT_SHAPE: Final = str.maketrans("123456789", "111111111")
 _WORD_CACHE_SIZE: Final = 50_000
 _MAC: Final = re.compile(r"^(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
 _IPV6: Final = re.compile(r"^(?=.*::|(?:[^:]*:){7})[0-9A-Fa-f:]{2,39}(?:%\w+)?$")
@@ -130,12 +131,12 @@ def _scan_words(text: str, out: list[Segment]) -> None:
 
 
 def _word_segments(word: str) -> tuple[Segment, ...]:
-    """Segments of one word, via a cache keyed on the word's *shape* (digits 1-9 -> 0).
+    """Segments of one word, via a cache keyed on the word's *shape* (digits 1-9 -> 1).
 
     No rule looks at digit values, only at where digits are, so words of one shape (every
     ``blk_<19 digits>``, every dotted quad of the same widths) cut at the same offsets.
     """
-    shape = word.translate(_ZEROS)
+    shape = word.translate(_DIGIT_SHAPE)
     spans = _SHAPE_CACHE.get(shape)
     if spans is None:
         found: list[Segment] = []
