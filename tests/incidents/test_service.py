@@ -15,7 +15,7 @@ from warroom.audit.queries import list_entries
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from warroom.incidents import advice, queries, records, service, structure
+from warroom.incidents import advice, queries, records, roles, service, structure
 from warroom.incidents.markdown import render as render_markdown
 from warroom.incidents.models import Assumption, Incident
 from warroom.incidents.schemas import (
@@ -91,7 +91,7 @@ def test_only_the_commander_or_an_admin_changes_severity_status_and_scope(
 ) -> None:
     commander, other = make_person(Role.RESPONDER), make_person(Role.RESPONDER)
     incident = declare(new_uow)
-    service.assign_role(
+    roles.assign_role(
         new_uow(),
         other.actor,
         incident_id=incident.id,
@@ -141,7 +141,7 @@ def test_a_command_handoff_is_recorded_and_ends_the_old_command(
 ) -> None:
     first, second = make_person(Role.RESPONDER), make_person(Role.RESPONDER)
     incident = declare(new_uow)
-    service.assign_role(
+    roles.assign_role(
         new_uow(),
         first.actor,
         incident_id=incident.id,
@@ -149,14 +149,14 @@ def test_a_command_handoff_is_recorded_and_ends_the_old_command(
         role=ResponderRole.COMMANDER,
     )
     with pytest.raises(PermissionDenied):
-        service.assign_role(
+        roles.assign_role(
             new_uow(),
             second.actor,
             incident_id=incident.id,
             user_email=second.email,
             role=ResponderRole.COMMANDER,
         )
-    out = service.assign_role(
+    out = roles.assign_role(
         new_uow(),
         first.actor,
         incident_id=incident.id,
@@ -178,14 +178,14 @@ def test_an_external_participant_sees_only_their_incident_and_is_audited(
     vendor = make_person(Role.EXTERNAL)
     mine, other = declare(new_uow, title="CDN errors"), declare(new_uow, title="Secret")
     with pytest.raises(InvalidInput, match="external participants"):
-        service.assign_role(
+        roles.assign_role(
             new_uow(),
             SYSTEM,
             incident_id=mine.id,
             user_email=vendor.email,
             role=ResponderRole.COMMANDER,
         )
-    service.assign_role(
+    roles.assign_role(
         new_uow(), SYSTEM, incident_id=mine.id, user_email=vendor.email, role=ResponderRole.SME
     )
     listed = queries.list_incidents(db, vendor.actor).items
@@ -310,7 +310,7 @@ def test_every_mutation_appends_an_audit_entry(
     incident = declare(new_uow)
     steps: list[Callable[[], object]] = [
         lambda: service.add_note(new_uow(), SYSTEM, incident_id=incident.id, text="n"),
-        lambda: service.assign_role(
+        lambda: roles.assign_role(
             new_uow(),
             SYSTEM,
             incident_id=incident.id,
@@ -471,7 +471,7 @@ def test_responders_are_suggested_with_a_reason_each(
     owner, veteran = make_person(Role.RESPONDER), make_person(Role.RESPONDER)
     seed_catalog(new_uow, members={"payments": [owner.email]})
     past = declare(new_uow, services=["payments"], title="Old payments outage")
-    service.assign_role(
+    roles.assign_role(
         new_uow(),
         SYSTEM,
         incident_id=past.id,

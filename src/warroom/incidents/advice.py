@@ -22,7 +22,7 @@ from warroom.db.engine import Database
 from warroom.incidents import policy, proposals
 from warroom.incidents.models import Change, Incident, IncidentRole, IncidentService
 from warroom.incidents.people import owning_team_members_in, people_by_id_in
-from warroom.incidents.queries import change_out, incident_detail, services_of, visible_incident
+from warroom.incidents.queries import incident_detail, services_of, visible_incident
 from warroom.incidents.schemas import (
     ChangeOut,
     IncidentDetail,
@@ -34,6 +34,7 @@ from warroom.incidents.schemas import (
     SuggestedResponder,
     UpdateDraft,
 )
+from warroom.incidents.shapes import change_out
 
 CHANGE_LOOKBACK = timedelta(hours=24)
 PAST_INCIDENTS = 20

@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from warroom.db.base import utcnow
 from warroom.http.deps import CurrentActor, DbDep, UowDep, current_actor
-from warroom.incidents import advice, queries, records, service, structure
+from warroom.incidents import advice, queries, records, roles, service, structure
 from warroom.incidents.markdown import render as render_markdown
 from warroom.incidents.schemas import (
     AssumptionCreate,
@@ -134,14 +134,14 @@ def change_status(
 def assign_role(
     uow: UowDep, actor: CurrentActor, incident_id: int, data: RoleAssign
 ) -> IncidentOut:
-    return service.assign_role(
+    return roles.assign_role(
         uow, actor, incident_id=incident_id, user_email=data.user, role=data.role
     )
 
 
 @router.delete(ONE + "/roles/{role_id}")
 def remove_role(uow: UowDep, actor: CurrentActor, incident_id: int, role_id: int) -> IncidentOut:
-    return service.remove_role(uow, actor, incident_id=incident_id, role_id=role_id)
+    return roles.remove_role(uow, actor, incident_id=incident_id, role_id=role_id)
 
 
 @router.get(ONE + "/timeline")

@@ -16,7 +16,7 @@ from warroom.accounts.queries import find_user_by_email
 from warroom.actors import Actor
 from warroom.db.base import utcnow
 from warroom.db.uow import UnitOfWork
-from warroom.incidents import queries, records, service, structure
+from warroom.incidents import queries, records, roles, service, structure
 from warroom.incidents.schemas import (
     AssumptionCreate,
     AssumptionStatus,
@@ -111,7 +111,7 @@ def _respond(new_uow: UowFactory, incident_id: int) -> None:
         ("li", ResponderRole.SCRIBE),
         ("priya", ResponderRole.SME),
     ):
-        service.assign_role(
+        roles.assign_role(
             new_uow(), maya, incident_id=incident_id, user_email=f"{local}@{DOMAIN}", role=role
         )
     _record_deploy(new_uow)
@@ -257,7 +257,7 @@ def _history(
     out = service.declare_incident(
         new_uow(), ic, data=IncidentCreate(title=title, severity=severity, services=services)
     )
-    service.assign_role(
+    roles.assign_role(
         new_uow(),
         ic,
         incident_id=out.id,
@@ -265,7 +265,7 @@ def _history(
         role=ResponderRole.COMMANDER,
     )
     if external:
-        service.assign_role(
+        roles.assign_role(
             new_uow(),
             ic,
             incident_id=out.id,

@@ -22,7 +22,7 @@ from warroom.db.uow import UnitOfWork
 from warroom.errors import FieldError, InvalidInput
 from warroom.http.deps import CurrentActor, DbDep, FormCsrf, UowDep
 from warroom.http.templating import render
-from warroom.incidents import advice, policy, queries, records, service, structure
+from warroom.incidents import advice, policy, queries, records, roles, service, structure
 from warroom.incidents.markdown import render as render_markdown
 from warroom.incidents.schemas import (
     AssumptionCreate,
@@ -255,7 +255,7 @@ class _RoleForm(BaseModel):
 
 def _role(uow: UnitOfWork, actor: Actor, incident_id: int, form: FormData) -> str:
     data = parse(_RoleForm, _fields(form, "user", "role"), what="role")
-    service.assign_role(uow, actor, incident_id=incident_id, user_email=data.user, role=data.role)
+    roles.assign_role(uow, actor, incident_id=incident_id, user_email=data.user, role=data.role)
     return "roles"
 
 
@@ -374,7 +374,7 @@ def end_role(
     form: FormCsrf, uow: UowDep, actor: CurrentActor, incident_id: int, role_id: int
 ) -> Response:
     del form  # checked for CSRF by the dependency
-    service.remove_role(uow, actor, incident_id=incident_id, role_id=role_id)
+    roles.remove_role(uow, actor, incident_id=incident_id, role_id=role_id)
     return _back(incident_id, "roles")
 
 

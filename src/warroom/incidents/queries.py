@@ -35,22 +35,14 @@ from warroom.incidents.models import (
 )
 from warroom.incidents.people import people_by_id_in
 from warroom.incidents.schemas import (
-    AssumptionOut,
-    AssumptionStatus,
     Audience,
-    ChangeKind,
     ChangeOut,
-    Confidence,
-    DecisionOut,
-    HypothesisOut,
-    HypothesisStatus,
     IncidentDetail,
     IncidentOut,
     IncidentSummary,
     PublicIncident,
     ResponderRole,
     ResponseMode,
-    Risk,
     RoleOut,
     Severity,
     SeverityDefinition,
@@ -59,6 +51,14 @@ from warroom.incidents.schemas import (
     TimelineOut,
     UpdateOut,
     WorkstreamOut,
+)
+from warroom.incidents.shapes import (
+    assumption_out,
+    change_out,
+    decision_out,
+    hypothesis_out,
+    timeline_out,
+    update_out,
 )
 from warroom.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 
@@ -233,7 +233,7 @@ def incident_detail(session: Session, incident: Incident) -> IncidentDetail:
     return IncidentDetail(
         **base.model_dump(),
         timeline=[timeline_out(entry) for entry in timeline],
-        decisions=[_decision_out(d) for d in _rows(session, Decision, incident.id)],
+        decisions=[decision_out(d) for d in _rows(session, Decision, incident.id)],
         stakeholders=[
             StakeholderOut(id=s.id, name=s.name, success=s.success)
             for s in _rows(session, Stakeholder, incident.id)
@@ -252,83 +252,6 @@ def _rows(
     return session.scalars(
         select(model).where(model.incident_id == incident_id).order_by(order)
     ).all()
-
-
-def timeline_out(entry: TimelineEntry) -> TimelineOut:
-    return TimelineOut(
-        id=entry.id,
-        at=entry.at,
-        kind=entry.kind,
-        text=entry.text,
-        data=dict(entry.data or {}),
-        actor=entry.actor_label,
-    )
-
-
-def _decision_out(row: Decision) -> DecisionOut:
-    return DecisionOut(
-        id=row.id,
-        kind=row.kind,
-        decision=row.decision,
-        rationale=row.rationale,
-        alternatives=[str(a) for a in row.alternatives or []],
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-    )
-
-
-def decision_out(row: Decision) -> DecisionOut:
-    return _decision_out(row)
-
-
-def assumption_out(row: Assumption, now: datetime) -> AssumptionOut:
-    overdue = (
-        row.status == AssumptionStatus.OPEN and row.review_by is not None and row.review_by < now
-    )
-    return AssumptionOut(
-        id=row.id,
-        statement=row.statement,
-        evidence=row.evidence,
-        confidence=Confidence(row.confidence),
-        owner=row.owner,
-        status=AssumptionStatus(row.status),
-        review_by=row.review_by,
-        overdue=overdue,
-    )
-
-
-def hypothesis_out(row: Hypothesis) -> HypothesisOut:
-    return HypothesisOut(
-        id=row.id,
-        statement=row.statement,
-        test_plan=row.test_plan,
-        production_risk=Risk(row.production_risk),
-        status=HypothesisStatus(row.status),
-        result=row.result,
-        created_by=row.created_by,
-    )
-
-
-def update_out(row: StatusUpdate) -> UpdateOut:
-    return UpdateOut(
-        id=row.id,
-        audience=Audience(row.audience),
-        body=row.body,
-        author=row.author,
-        published_at=row.published_at,
-    )
-
-
-def change_out(row: Change) -> ChangeOut:
-    return ChangeOut(
-        id=row.id,
-        service_name=row.service_name,
-        summary=row.summary,
-        source=row.source,
-        kind=ChangeKind(row.kind),
-        happened_at=row.happened_at,
-        details=dict(row.details or {}),
-    )
 
 
 def workstreams_of(session: Session, incident_id: int) -> list[WorkstreamOut]:

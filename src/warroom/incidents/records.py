@@ -19,12 +19,6 @@ from warroom.incidents.models import (
     Stakeholder,
     StatusUpdate,
 )
-from warroom.incidents.queries import (
-    assumption_out,
-    decision_out,
-    hypothesis_out,
-    update_out,
-)
 from warroom.incidents.schemas import (
     AssumptionCreate,
     AssumptionOut,
@@ -40,7 +34,8 @@ from warroom.incidents.schemas import (
     UpdateCreate,
     UpdateOut,
 )
-from warroom.incidents.service import record, require_command, writable_incident
+from warroom.incidents.shapes import assumption_out, decision_out, hypothesis_out, update_out
+from warroom.incidents.steps import record, require_command, writable_incident
 
 
 def add_decision(

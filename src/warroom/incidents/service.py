@@ -24,53 +24,33 @@ from warroom.audit.service import append_entry
 from warroom.catalog.queries import dependency_graph
 from warroom.db.base import utcnow
 from warroom.db.uow import UnitOfWork
-from warroom.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+from warroom.errors import Conflict, FieldError, InvalidInput, NotFound
 from warroom.incidents import policy
 from warroom.incidents.models import (
     Change,
     Incident,
-    IncidentRole,
     IncidentService,
     SeverityLevel,
-    TimelineEntry,
 )
-from warroom.incidents.people import Person, people_by_id_in, person_by_email_in
-from warroom.incidents.queries import (
-    change_out,
-    incident_out,
-    visible_incident,
-)
+from warroom.incidents.queries import incident_out, visible_incident
 from warroom.incidents.schemas import (
     ChangeKind,
     ChangeOut,
     IncidentCreate,
     IncidentOut,
     IncidentUpdate,
-    ResponderRole,
     Severity,
     SeverityDefinition,
     SeverityDefinitionIn,
     Status,
 )
-
-SINGLE_HOLDER_ROLES = frozenset(
-    {
-        ResponderRole.COMMANDER,
-        ResponderRole.COMMUNICATIONS,
-        ResponderRole.OPERATIONS,
-        ResponderRole.SCRIBE,
-    }
+from warroom.incidents.shapes import change_out
+from warroom.incidents.steps import (
+    get_row,
+    record,
+    require_command,
+    writable_incident,
 )
-EXTERNAL_ROLES = frozenset({ResponderRole.SME, ResponderRole.OBSERVER})
-ROLE_TITLES = {
-    ResponderRole.COMMANDER: "incident commander",
-    ResponderRole.COMMUNICATIONS: "communications lead",
-    ResponderRole.OPERATIONS: "operations lead",
-    ResponderRole.SCRIBE: "scribe",
-    ResponderRole.SME: "subject-matter expert",
-    ResponderRole.OBSERVER: "observer",
-}
-
 
 # --- in-transaction API (used by intake) ----------------------------------------------------
 
@@ -244,7 +224,7 @@ def declare_incident(uow: UnitOfWork, actor: Actor, *, data: IncidentCreate) -> 
             detected_at=data.detected_at or utcnow(),
             source="manual",
         )
-        incident = _get(uow.session, incident_id)
+        incident = get_row(uow.session, incident_id)
         incident.customer_impact = data.customer_impact
         incident.impact_ongoing = data.impact_ongoing
         incident.started_at = data.started_at
@@ -332,7 +312,7 @@ def apply_status(
     data = {"from": current.value, "to": status.value, "note": note}
     record(session, actor, incident, action="status", text=text, data=data)
     if incident.parent_id is not None:
-        parent = _get(session, incident.parent_id)
+        parent = get_row(session, incident.parent_id)
         record(
             session,
             actor,
@@ -352,84 +332,6 @@ def _stamp_milestones(incident: Incident, status: Status, now: datetime) -> None
         incident.resolved_at = now
     if status in policy.ENDED:
         incident.closed_at = now
-
-
-def assign_role(
-    uow: UnitOfWork, actor: Actor, *, incident_id: int, user_email: str, role: ResponderRole
-) -> IncidentOut:
-    """Give a person a role; a new commander takes over from the current one (a handoff)."""
-    require_writer(actor, action="assigning incident roles")
-    with uow:
-        incident = writable_incident(uow.session, actor, incident_id)
-        user = user_by_email(uow.session, user_email, field="user")
-        if role is ResponderRole.COMMANDER:
-            require_command(uow.session, actor, incident, action="handing over command")
-        if user.role is Role.EXTERNAL and role not in EXTERNAL_ROLES:
-            raise InvalidInput(
-                "external participants can only be subject-matter experts or observers",
-                [FieldError("role", "sme or observer for external users")],
-            )
-        assign_role_in(uow.session, actor, incident, user, role)
-        out = incident_out(uow.session, incident)
-        uow.commit()
-    return out
-
-
-def assign_role_in(
-    session: Session, actor: Actor, incident: Incident, user: Person, role: ResponderRole
-) -> None:
-    now = utcnow()
-    current = _holders(session, incident.id, role)
-    if any(row.user_id == user.id for row in current):
-        return
-    previous = ""
-    if role in SINGLE_HOLDER_ROLES:
-        for row in current:
-            row.ended_at = now
-            previous = _email_of(session, row.user_id)
-    session.add(IncidentRole(incident_id=incident.id, user_id=user.id, role=role, assigned_at=now))
-    if role is ResponderRole.COMMANDER and incident.acknowledged_at is None:
-        incident.acknowledged_at = now
-    title = ROLE_TITLES[role]
-    handoff = role is ResponderRole.COMMANDER and previous
-    text = (
-        f"Command handed over from {previous} to {user.email}"
-        if handoff
-        else f"{user.display_name} <{user.email}> is {title}"
-        + (f" (replacing {previous})" if previous else "")
-    )
-    record(
-        session,
-        actor,
-        incident,
-        action="handoff" if handoff else "role",
-        text=text,
-        data={"role": role.value, "user": user.email, "previous": previous or None},
-    )
-
-
-def remove_role(uow: UnitOfWork, actor: Actor, *, incident_id: int, role_id: int) -> IncidentOut:
-    require_writer(actor, action="removing incident roles")
-    with uow:
-        incident = writable_incident(uow.session, actor, incident_id)
-        row = uow.session.get(IncidentRole, role_id)
-        if row is None or row.incident_id != incident.id or row.ended_at is not None:
-            raise NotFound(f"role {role_id} of incident {incident_id}")
-        if row.role == ResponderRole.COMMANDER:
-            require_command(uow.session, actor, incident, action="removing the commander")
-        row.ended_at = utcnow()
-        email = _email_of(uow.session, row.user_id)
-        record(
-            uow.session,
-            actor,
-            incident,
-            action="role_end",
-            text=f"{email} is no longer {ROLE_TITLES.get(ResponderRole(row.role), row.role)}",
-            data={"role": row.role, "user": email},
-        )
-        out = incident_out(uow.session, incident)
-        uow.commit()
-    return out
 
 
 def add_note(uow: UnitOfWork, actor: Actor, *, incident_id: int, text: str) -> None:
@@ -483,99 +385,6 @@ def set_severity_definition(
         )
         uow.commit()
     return SeverityDefinition(severity=severity, customised=True, **data.model_dump())
-
-
-# --- shared steps ----------------------------------------------------------------------------
-
-
-def record(
-    session: Session,
-    actor: Actor,
-    incident: Incident,
-    *,
-    action: str,
-    text: str,
-    data: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> None:
-    """One timeline entry plus its audit entry: every change to an incident goes through here."""
-    now = utcnow()
-    session.add(
-        TimelineEntry(
-            incident_id=incident.id,
-            at=at or now,
-            kind=action,
-            text=text,
-            data=data or {},
-            actor_user_id=actor.user_id,
-            actor_label=actor.label,
-        )
-    )
-    incident.updated_at = now
-    append_entry(
-        session,
-        actor,
-        action=f"incident.{action}",
-        object_type="incident",
-        object_id=incident.id,
-        summary={"text": text[:500], **(data or {})},
-    )
-
-
-def writable_incident(session: Session, actor: Actor, incident_id: int) -> Incident:
-    """The incident for a change by staff; externals get NotFound or PermissionDenied."""
-    incident = visible_incident(session, actor, incident_id)
-    if actor.role is Role.EXTERNAL:
-        raise PermissionDenied("external participants may only read and add notes")
-    return incident
-
-
-def require_command(session: Session, actor: Actor, incident: Incident, *, action: str) -> None:
-    """Admins, the incident's (or parent's) commander, or anyone while nobody has command."""
-    if actor.is_admin:
-        return
-    ids = [incident.id] + ([incident.parent_id] if incident.parent_id else [])
-    commanders = session.scalars(
-        select(IncidentRole.user_id).where(
-            IncidentRole.incident_id.in_(ids),
-            IncidentRole.role == ResponderRole.COMMANDER.value,
-            IncidentRole.ended_at.is_(None),
-        )
-    ).all()
-    if not commanders or actor.user_id in commanders:
-        return
-    raise PermissionDenied(f"{action} is for the incident commander or an admin")
-
-
-def _email_of(session: Session, user_id: int) -> str:
-    person = people_by_id_in(session, [user_id]).get(user_id)
-    return person.email if person else f"user {user_id}"
-
-
-def user_by_email(session: Session, email: str, *, field: str) -> Person:
-    user = person_by_email_in(session, email)
-    if user is None or user.disabled:
-        raise InvalidInput(f"unknown user {email!r}", [FieldError(field, f"no user {email}")])
-    return user
-
-
-def _get(session: Session, incident_id: int) -> Incident:
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(f"incident {incident_id}")
-    return incident
-
-
-def _holders(session: Session, incident_id: int, role: ResponderRole) -> list[IncidentRole]:
-    return list(
-        session.scalars(
-            select(IncidentRole).where(
-                IncidentRole.incident_id == incident_id,
-                IncidentRole.role == role.value,
-                IncidentRole.ended_at.is_(None),
-            )
-        )
-    )
 
 
 def _parse_severity(value: str) -> Severity:

@@ -15,8 +15,9 @@ from warroom.errors import Conflict, FieldError
 from warroom.incidents import policy
 from warroom.incidents.advice import recommendation_in, split_proposal_in
 from warroom.incidents.models import Incident, IncidentService
-from warroom.incidents.queries import decision_out, incident_out, workstreams_of
+from warroom.incidents.queries import incident_out, workstreams_of
 from warroom.incidents.records import log_decision_in
+from warroom.incidents.roles import assign_role_in
 from warroom.incidents.schemas import (
     DecisionCreate,
     DecisionOut,
@@ -29,14 +30,9 @@ from warroom.incidents.schemas import (
     WorkstreamCreate,
     WorkstreamOut,
 )
-from warroom.incidents.service import (
-    assign_role_in,
-    open_incident_in,
-    record,
-    require_command,
-    user_by_email,
-    writable_incident,
-)
+from warroom.incidents.service import open_incident_in
+from warroom.incidents.shapes import decision_out
+from warroom.incidents.steps import record, require_command, user_by_email, writable_incident
 
 
 def create_workstream(
