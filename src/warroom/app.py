@@ -30,11 +30,14 @@ from warroom.incidents import pages as incidents_pages
 from warroom.intake import api as intake_api
 from warroom.intake import pages as intake_pages
 from warroom.intake import receivers as intake_receivers
+from warroom.learning import api as learning_api
+from warroom.learning import kbpages as learning_kbpages
+from warroom.learning import pages as learning_pages
 
 STATIC_DIR = Path(__file__).parent / "http" / "static"
 DOMAIN_TEMPLATE_DIRS = [
     Path(__file__).parent / domain / "templates"
-    for domain in ("accounts", "audit", "catalog", "incidents", "intake")
+    for domain in ("accounts", "audit", "catalog", "incidents", "intake", "learning")
 ]
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; "
@@ -67,6 +70,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.settings = settings
     app.state.db = db
     app.state.templates = build_environment(DOMAIN_TEMPLATE_DIRS)
+    learning_kbpages.install_template_hooks(app.state.templates)
     install_problem_handlers(app)
     app.middleware("http")(_browser_cookies_and_headers)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -79,6 +83,9 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.include_router(intake_pages.router, include_in_schema=False)
     app.include_router(incidents_api.router, prefix="/api/v1")
     app.include_router(incidents_pages.router, include_in_schema=False)
+    app.include_router(learning_api.router, prefix="/api/v1")
+    app.include_router(learning_pages.router, include_in_schema=False)
+    app.include_router(learning_kbpages.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

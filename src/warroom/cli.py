@@ -20,6 +20,7 @@ from warroom.db.migrate import current_revision, head_revision, upgrade
 from warroom.incidents import cli as incidents_cli
 from warroom.errors import WarroomError
 from warroom.intake import cli as intake_cli
+from warroom.learning import cli as learning_cli
 
 app = typer.Typer(
     name="warroom",
@@ -37,6 +38,11 @@ app.add_typer(intake_cli.integrations, name="integration")
 app.add_typer(intake_cli.alerts, name="alert")
 app.add_typer(intake_cli.intake, name="intake")
 app.add_typer(incidents_cli.app, name="incident")
+app.add_typer(learning_cli.kb, name="kb")
+app.add_typer(learning_cli.postmortem, name="postmortem")
+app.add_typer(learning_cli.action_items, name="actions")
+app.add_typer(learning_cli.adr, name="adr")
+app.add_typer(learning_cli.chaos, name="chaos")
 
 
 def _version(value: bool) -> None:

@@ -9,6 +9,7 @@ from warroom.catalog import models as catalog_models
 from warroom.db.base import Base
 from warroom.incidents import models as incidents_models
 from warroom.intake import models as intake_models
+from warroom.learning import models as learning_models
 
 metadata = Base.metadata
 
@@ -18,5 +19,6 @@ __all__ = [
     "catalog_models",
     "incidents_models",
     "intake_models",
+    "learning_models",
     "metadata",
 ]

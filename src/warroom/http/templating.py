@@ -21,6 +21,8 @@ NAVIGATION = (
     ("Catalog", "/catalog"),
     ("Teams", "/teams"),
     ("Alerts", "/alerts"),
+    ("Learning", "/learning"),
+    ("Search", "/search"),
     ("API tokens", "/tokens"),
 )
 ADMIN_NAVIGATION = (
