@@ -14,8 +14,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from warroom.actors import Actor
@@ -39,6 +40,41 @@ ID_PREFIX = "#id:"
 INTAKE_SOURCE = "alert intake"
 
 
+@dataclass(frozen=True)
+class Source:
+    """The integration a delivery came through, read once per delivery without the ORM."""
+
+    id: int
+    kind: str
+    name: str
+    default_service: str
+    mapping: dict[str, Any]
+    max_body_bytes: int | None
+
+    @classmethod
+    def of(cls, row: Integration) -> Source:
+        return cls(row.id, row.kind, row.name, row.default_service, row.mapping, row.max_body_bytes)
+
+
+def find_source(session: Session, credential_hash: str) -> tuple[Source, bool] | None:
+    """The active-or-not integration holding this credential hash (and whether disabled)."""
+    row = session.execute(
+        select(
+            Integration.id,
+            Integration.kind,
+            Integration.name,
+            Integration.default_service,
+            Integration.mapping,
+            Integration.max_body_bytes,
+            Integration.disabled_at,
+        ).where(Integration.credential_hash == credential_hash)
+    ).first()
+    if row is None:
+        return None
+    source = Source(row[0], row[1], row[2], row[3], row[4], row[5])
+    return source, row[6] is not None
+
+
 @dataclass
 class Context:
     """What every stage needs: the transaction, who acts, and when."""
@@ -46,7 +82,7 @@ class Context:
     session: Session
     actor: Actor
     now: datetime
-    integration: Integration | None = None
+    integration: Source | None = None
     _rules: grouping.Rules | None = field(default=None, init=False)
 
     def rules(self) -> grouping.Rules:
@@ -65,6 +101,10 @@ def apply_alert(ctx: Context, signal: AlertSignal) -> AcceptedAlert:
     assert ctx.integration is not None
     key = signal.dedup_key or uuid.uuid4().hex
     identity_lock(ctx.session, ctx.integration.id, key)
+    if signal.action is Action.TRIGGER and signal.dedup_key:
+        repeated = _repeat_in_open_incident(ctx, key)
+        if repeated is not None:
+            return repeated
     alert = _find_open(ctx, key)
     if signal.action is Action.TRIGGER:
         if alert is None:
@@ -101,6 +141,36 @@ def _find_open(ctx: Context, key: str) -> Alert | None:
     else:
         query = query.where(Alert.open_key == key)
     return ctx.session.scalars(query).first()
+
+
+def _repeat_in_open_incident(ctx: Context, key: str) -> AcceptedAlert | None:
+    """The common case, a repeat of an alert whose incident is open, in three statements.
+
+    Same effect as `_repeat` for that case, without loading ORM objects: intake throughput is
+    mostly repeats (Alertmanager re-notifies every alert of a group).
+    """
+    assert ctx.integration is not None
+    row = ctx.session.execute(
+        select(Alert.id, Alert.group_id, Alert.incident_id, AlertGroup.status)
+        .join(AlertGroup, AlertGroup.id == Alert.group_id)
+        .where(Alert.integration_id == ctx.integration.id, Alert.open_key == key)
+    ).first()
+    if row is None or row.status != OPEN:
+        return None
+    ctx.session.execute(
+        update(Alert)
+        .where(Alert.id == row.id)
+        .values(occurrences=Alert.occurrences + 1, last_seen_at=ctx.now)
+    )
+    ctx.session.execute(
+        update(AlertGroup)
+        .where(AlertGroup.id == row.group_id)
+        .values(occurrences=AlertGroup.occurrences + 1, last_at=ctx.now)
+    )
+    ctx.session.execute(insert(AlertEvent).values(alert_id=row.id, at=ctx.now, action="repeat"))
+    return AcceptedAlert(
+        alert_id=row.id, dedup_key=key, outcome="repeated", incident_id=row.incident_id
+    )
 
 
 def _create(ctx: Context, signal: AlertSignal, key: str) -> Alert:
@@ -258,6 +328,11 @@ def _correlate(ctx: Context, alert: Alert) -> None:
 
 
 def _choose(ctx: Context, rule: grouping.Rule, key: str, service: str) -> AlertGroup | None:
+    """Same-key groups first (the engine prefers them anyway), then dependency neighbours.
+
+    Only groups that could take the alert are turned into views, because deciding whether
+    a group accepts alerts asks the incidents domain about its incident.
+    """
     horizon = ctx.now - (rule.dependency_window or rule.window)
     rows = ctx.session.scalars(
         select(AlertGroup).where(
@@ -265,9 +340,29 @@ def _choose(ctx: Context, rule: grouping.Rule, key: str, service: str) -> AlertG
             or_(AlertGroup.group_key == key, AlertGroup.last_at >= horizon),
         )
     ).all()
+    same_key = [row for row in rows if row.group_key == key]
+    chosen = _pick(ctx, rule, key, service, same_key, frozenset())
+    if chosen is not None or rule.dependency_window is None:
+        return chosen
+    others = [row for row in rows if row.group_key != key and row.services]
+    if not others:
+        return None
+    neighbours = _neighbours(ctx.session, service)
+    related = [row for row in others if neighbours.intersection(row.services)]
+    return _pick(ctx, rule, key, service, related, neighbours)
+
+
+def _pick(
+    ctx: Context,
+    rule: grouping.Rule,
+    key: str,
+    service: str,
+    rows: Sequence[AlertGroup],
+    neighbours: frozenset[str],
+) -> AlertGroup | None:
+    if not rows:
+        return None
     views = [_view(ctx, row) for row in rows]
-    needs_graph = rule.dependency_window is not None and any(v.key != key for v in views)
-    neighbours = _neighbours(ctx.session, service) if needs_graph else frozenset()
     chosen = grouping.choose_group(rule, key, service, ctx.now, views, neighbours)
     return next((row for row in rows if row.id == chosen.ref), None) if chosen else None
 

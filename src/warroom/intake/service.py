@@ -275,14 +275,13 @@ def _decode(body: bytes) -> tuple[Any, str | None]:
         return None, f"the body is not valid JSON: {exc}"
 
 
-def _authenticate(session: Session, endpoint: Endpoint, credential: str | None) -> Integration:
+def _authenticate(session: Session, endpoint: Endpoint, credential: str | None) -> pipeline.Source:
     if not credential:
         raise AuthenticationRequired("send the integration's credential")
-    integration = session.scalars(
-        select(Integration).where(Integration.credential_hash == digest(credential))
-    ).first()
-    if integration is None or integration.disabled_at is not None:
+    found = pipeline.find_source(session, digest(credential))
+    if found is None or found[1]:
         raise AuthenticationRequired("the integration credential is not valid")
+    integration = found[0]
     if integration.kind != endpoint.kind.value:
         raise AuthenticationRequired(
             f"the credential belongs to a {integration.kind} integration, not {endpoint.kind}"
@@ -291,7 +290,7 @@ def _authenticate(session: Session, endpoint: Endpoint, credential: str | None) 
 
 
 def _parse(
-    delivery: Delivery, integration: Integration, document: Any, json_error: str | None
+    delivery: Delivery, integration: pipeline.Source, document: Any, json_error: str | None
 ) -> list[AlertSignal | ChangeSignal]:
     endpoint = delivery.endpoint
     if endpoint in (Endpoint.OPSGENIE_CLOSE, Endpoint.OPSGENIE_ACK):
@@ -403,12 +402,12 @@ def replay_dead_letter(uow: UnitOfWork, actor: Actor, *, dead_letter_id: int) ->
         delivery = Delivery(Endpoint(letter.endpoint), letter.body, None, letter.content_type)
         document, json_error = _decode(letter.body)
         try:
-            signals = _parse(delivery, integration, document, json_error)
+            signals = _parse(delivery, pipeline.Source.of(integration), document, json_error)
         except PayloadError as exc:
             letter.status, letter.replay_note = "failed", f"still invalid: {exc.detail}"
         else:
             ctx = pipeline.Context(uow.session, Actor.system(f"replay:{actor.label}"), utcnow())
-            ctx.integration = integration
+            ctx.integration = pipeline.Source.of(integration)
             result = _apply(ctx, signals)
             letter.status = "replayed"
             letter.replay_note = f"{len(result.alerts)} alert signal(s) applied"
@@ -544,7 +543,7 @@ def send_test_alert(
         if integration.disabled_at is not None:
             raise Conflict(f"integration {integration_name} is disabled")
         ctx = pipeline.Context(uow.session, Actor.system(f"test-alert:{actor.label}"), utcnow())
-        ctx.integration = integration
+        ctx.integration = pipeline.Source.of(integration)
         result = _apply(ctx, [signal])
         uow.commit()
     return result

@@ -1,0 +1,331 @@
+"""Alert intake throughput, latency and memory, end to end over HTTP, against its ceiling.
+
+For each target, one uvicorn worker runs in a subprocess on loopback and a load generator
+(raw HTTP/1.1 keep-alive connections on asyncio, so the client costs little next to the
+server) sends Alertmanager webhook notifications, one alert each:
+
+* **ceiling**: a bare FastAPI endpoint that only parses the JSON and answers;
+* **warroom/sqlite** and **warroom/postgresql**: the real intake endpoint, committed before
+  the 200, with grouping, incidents and timeline entries.
+
+The alert mix is what Alertmanager sends: 500 distinct alerts on 20 services re-notified in
+rounds, and every tenth round resolves them all (the next round starts them afresh). The
+figure is warroom's alerts/s as a share of the ceiling (target >= 50 %, p99 < 50 ms); the
+server's RSS is sampled through the run to show memory stays flat.
+
+Usage: python bench/intake.py [--alerts 20000] [--concurrency 8] [--max-seconds 120]
+       [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from warroom.actors import Actor
+from warroom.config import Settings
+from warroom.db.engine import open_database
+from warroom.db.migrate import upgrade
+from warroom.db.uow import UnitOfWork
+from warroom.intake import service
+from warroom.intake.schemas import IntegrationCreate, IntegrationKind
+
+BENCH_DIR = Path(__file__).resolve().parent
+PATH = "/api/v1/intake/alertmanager"
+DISTINCT_ALERTS = 500
+SERVICES = 20
+SECRET = "bench-secret-key-" + "0123456789abcdef" * 2
+
+
+@dataclass
+class Result:
+    target: str
+    sent: int = 0
+    ok: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    rss_kib: list[int] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000 if ordered else 0
+
+
+def notification(key: int, resolved: bool) -> bytes:
+    status = "resolved" if resolved else "firing"
+    service_name = f"svc-{key % SERVICES}"
+    alert = {
+        "status": status,
+        "labels": {
+            "alertname": f"Alert{key}",
+            "service": service_name,
+            "severity": "critical" if key % 7 == 0 else "warning",
+            "instance": f"{service_name}-{key % 3}:9100",
+        },
+        "annotations": {"summary": f"Alert {key} on {service_name}"},
+        "startsAt": "2026-11-26T22:00:00Z",
+        "endsAt": "2026-11-26T22:30:00Z" if resolved else "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.example/graph",
+        "fingerprint": f"{key:016x}",
+    }
+    body = {
+        "version": "4",
+        "groupKey": f'{{}}:{{service="{service_name}"}}',
+        "status": status,
+        "receiver": "warroom",
+        "groupLabels": {"service": service_name},
+        "commonLabels": alert["labels"],
+        "commonAnnotations": alert["annotations"],
+        "externalURL": "http://alertmanager.example",
+        "alerts": [alert],
+    }
+    return json.dumps(body).encode()
+
+
+def requests(count: int, credential: str) -> Iterator[bytes]:
+    bodies = {
+        (key, resolved): notification(key, resolved)
+        for key in range(DISTINCT_ALERTS)
+        for resolved in (False, True)
+    }
+    for index in range(count):
+        key, round_ = index % DISTINCT_ALERTS, index // DISTINCT_ALERTS
+        body = bodies[(key, round_ % 10 == 9)]
+        head = (
+            f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {credential}\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        yield head.encode() + body
+
+
+async def _read_status(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return int(lines[0].split()[1])
+
+
+async def _worker(port: int, work: Iterator[bytes], result: Result, deadline: float) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for raw in work:
+            if time.perf_counter() > deadline:
+                return
+            started = time.perf_counter()
+            writer.write(raw)
+            await writer.drain()
+            status = await _read_status(reader)
+            result.latencies.append(time.perf_counter() - started)
+            result.sent += 1
+            result.ok += 200 <= status < 300
+    finally:
+        writer.close()
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def _sample_rss(pid: int, result: Result) -> None:
+    while True:
+        result.rss_kib.append(rss_kib(pid))
+        await asyncio.sleep(1.0)
+
+
+async def _load(port: int, pid: int, result: Result, args: argparse.Namespace, cred: str) -> None:
+    work = requests(args.alerts, cred)
+    deadline = time.perf_counter() + args.max_seconds
+    sampler = asyncio.create_task(_sample_rss(pid, result))
+    started = time.perf_counter()
+    await asyncio.gather(*(_worker(port, work, result, deadline) for _ in range(args.concurrency)))
+    result.seconds = time.perf_counter() - started
+    sampler.cancel()
+    result.rss_kib.append(rss_kib(pid))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(app: str, env: dict[str, str], *extra: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        *extra,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    process = subprocess.Popen(command, env={**os.environ, **env})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1):
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{app} did not start")
+
+
+def run_target(
+    name: str, app: str, env: dict[str, str], args: argparse.Namespace, cred: str, *extra: str
+) -> Result:
+    process, port = _start(app, env, *extra)
+    result = Result(name)
+    try:
+        warm = argparse.Namespace(**{**vars(args), "alerts": min(500, args.alerts)})
+        asyncio.run(_load(port, process.pid, Result("warm-up"), warm, cred))
+        asyncio.run(_load(port, process.pid, result, args, cred))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return result
+
+
+def prepare(url: str, data_dir: Path) -> str:
+    """Migrate a fresh database and create the integration; returns its credential."""
+    settings = Settings(data_dir=data_dir, database_url=url, secret_key=SECRET)
+    db = open_database(settings)
+    upgrade(db.writer)
+    data = IntegrationCreate(kind=IntegrationKind.ALERTMANAGER, name="bench")
+    created = service.create_integration(UnitOfWork(db), Actor.system("bench"), data=data)
+    db.dispose()
+    return created.credential
+
+
+def _postgres(admin_url: str, statement: str) -> None:
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+
+def bench_warroom(dialect: str, args: argparse.Namespace, workdir: Path) -> Result:
+    data_dir = workdir / dialect
+    if dialect == "sqlite":
+        url = f"sqlite:///{data_dir / 'warroom.db'}"
+    else:
+        name = f"warroom_bench_{os.getpid()}"
+        _postgres(args.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _postgres(args.postgres_url, f'CREATE DATABASE "{name}"')
+        url = make_url(args.postgres_url).set(database=name).render_as_string(False)
+    try:
+        credential = prepare(url, data_dir)
+        env = {
+            "WARROOM_DATABASE_URL": url,
+            "WARROOM_DATA_DIR": str(data_dir),
+            "WARROOM_SECRET_KEY": SECRET,
+        }
+        return run_target(
+            f"warroom/{dialect}", "warroom.serve:build", env, args, credential, "--factory"
+        )
+    finally:
+        if dialect == "postgresql":
+            _postgres(args.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{os.cpu_count()} cores, {model}; Python {platform.python_version()}; "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def print_table(results: list[Result], args: argparse.Namespace) -> None:
+    ceiling = results[0].rate or 1.0
+    print(f"Machine: {machine()}")
+    print(
+        f"Load: {args.alerts} alerts per target ({DISTINCT_ALERTS} distinct, resolved every "
+        f"10th round), {args.concurrency} keep-alive connections, loopback, one uvicorn worker"
+    )
+    header = (
+        f"{'target':<20}{'alerts':>8}{'s':>8}{'alerts/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'of ceiling':>12}{'RSS start→end MiB':>22}"
+    )
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        rss = result.rss_kib[len(result.rss_kib) // 10 :] or [0]
+        print(
+            f"{result.target:<20}{result.ok:>8}{result.seconds:>8.1f}{result.rate:>10.0f}"
+            f"{result.percentile(0.50):>9.1f}{result.percentile(0.99):>9.1f}"
+            f"{100 * result.rate / ceiling:>11.0f}%"
+            f"{f'{rss[0] / 1024:.0f} → {rss[-1] / 1024:.0f} (max {max(rss) / 1024:.0f})':>22}"
+        )
+        if result.ok != result.sent:
+            print(f"  {result.sent - result.ok} requests failed")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--alerts", type=int, default=20_000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "WARROOM_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    results = [
+        run_target(
+            "ceiling (bare)", "intake_ceiling:app", {}, args, "none", "--app-dir", str(BENCH_DIR)
+        )
+    ]
+    with tempfile.TemporaryDirectory(prefix="warroom-bench-") as workdir:
+        results.append(bench_warroom("sqlite", args, Path(workdir)))
+        if not args.no_postgres:
+            results.append(bench_warroom("postgresql", args, Path(workdir)))
+    print_table(results, args)
+
+
+if __name__ == "__main__":
+    main()
