@@ -91,3 +91,32 @@ def test_hdfs_split_into_namenode_and_datanode_hosts(shared_dir: Path, tmp_path:
     assert abs(clock.offset_s + 600.0) <= 1.0  # one-second timestamps: error within resolution
     assert all(re.match(r"\d{6} \d{6}", line) for line in datanode)
     assert report.onsets
+
+
+def _oslo(prefix: str, moment: datetime, pid: int, rid: str, text: str) -> str:
+    stamp = moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    tenant = "113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed9335e4c35a9e - - -"
+    return f"{prefix} {stamp} {pid} INFO nova.compute.manager [{rid} {tenant}] {text}"
+
+
+def test_openstack_style_logs_with_a_file_name_field_are_aligned(tmp_path: Path) -> None:
+    start = datetime(2017, 5, 16)
+    api, compute = [], []
+    for i in range(60):
+        t = start + timedelta(seconds=7 * i)
+        rid = f"req-{i:08x}-1d2e-4f5a-8b9c-0d1e2f3a4b5c"
+        api.append(_oslo("nova-api.log.1.2017-05-16_13:53:08", t, 25746, rid, "GET /servers"))
+        work = t + timedelta(milliseconds=30)
+        compute.append(_oslo("nova-compute.log.1.2017-05-16_13:55:31",
+                             work - timedelta(seconds=600), 2931, rid, "VM Started"))  # fmt: skip
+        compute.append(_oslo("nova-compute.log.1.2017-05-16_13:55:31",
+                             work - timedelta(seconds=599.9), 2931, rid, "VM Resumed"))  # fmt: skip
+        api.append(_oslo("nova-api.log.1.2017-05-16_13:53:08", t + timedelta(seconds=0.2), 25746,
+                         rid, "status: 200 len: 1893 time: 0.2"))  # fmt: skip
+    (tmp_path / "nova-api.log").write_text("\n".join(api) + "\n")
+    (tmp_path / "nova-compute.log").write_text("\n".join(compute) + "\n")
+    report = analyze([tmp_path], options=AnalyzeOptions(reference="nova-api.log"))
+    clock = next(s.clock for s in report.sources if s.name == "nova-compute.log")
+    assert clock is not None and clock.offset_s == pytest.approx(-600.0, abs=0.05)
+    # tenant and user ids are on every line: entities, not links
+    assert clock.kinds == ("openstack-request",) and clock.links == 60

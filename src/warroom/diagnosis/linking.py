@@ -22,6 +22,8 @@ from typing import Final
 from warroom.engines.clockskew import Occurrence, Precedence, SharedId
 
 _PUNCTUATION: Final = str.maketrans(dict.fromkeys("\"',;{}[]()<>|/", " "))
+ENTITY_MIN: Final = 50
+ENTITY_SHARE: Final = 0.05
 _KEYS: Final = {
     "requestid": "request-id", "reqid": "request-id", "xrequestid": "request-id",
     "correlationid": "request-id", "xcorrelationid": "request-id", "traceid": "trace-id",
@@ -125,6 +127,7 @@ class IdIndex:
 
     seen: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    records: dict[str, int] = field(default_factory=dict)
 
     def add(self, source: str, ns: int, text: str) -> None:
         """Record the identifiers of one record of ``source`` at time ``ns``.
@@ -133,6 +136,7 @@ class IdIndex:
         ``request_time=`` or ``rt=``, in seconds) is logged when the request *ends*; it spans
         from ``ns - request_time`` to ``ns``, which lets it enclose the upstream's lines.
         """
+        self.records[source] = self.records.get(source, 0) + 1
         took = _REQUEST_TIME.search(text)
         start = ns - round(float(took.group(1)) * 1e9) if took else ns
         for value, kind in find_ids(text):
@@ -148,11 +152,19 @@ class IdIndex:
                 slot[1] = max(slot[1], ns)
                 slot[2] += 1
 
+    def entity(self, per_source: dict[str, list[int]]) -> bool:
+        """An id on more than 5 % of a source's records (and over 50 of them) names a
+        long-lived entity (tenant, user, host, session), not one request: no causal link."""
+        return any(
+            slot[2] > max(ENTITY_MIN, ENTITY_SHARE * self.records.get(source, 0))
+            for source, slot in per_source.items()
+        )
+
     def shared(self) -> list[SharedId]:
-        """Identifiers present in two or more sources."""
+        """Identifiers present in two or more sources, entity ids left out."""
         out = []
         for value, per_source in self.seen.items():
-            if len(per_source) > 1:
+            if len(per_source) > 1 and not self.entity(per_source):
                 occurrences = {s: Occurrence(v[0], v[1], v[2]) for s, v in per_source.items()}
                 out.append(SharedId(value, self.kinds[value], occurrences))
         return out
