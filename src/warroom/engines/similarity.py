@@ -28,6 +28,7 @@ classes built on these vectors live in ``warroom.engines.problemclasses``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -211,6 +212,8 @@ class EmbedParams:
     # concept counts are kept nearly linear so the dominant failure mode of a long text wins
     concept_k1: float = 20.0
     lsa_rank_ratio: float = 0.15
+    # LSA's usual range is 100-300 topics; beyond that it repeats the exact view
+    lsa_max_rank: int = 128
     lsa_weight: float = 0.5
     feedback_neighbours: int = 3
     feedback_weight: float = 0.3
@@ -316,13 +319,17 @@ def _concept_by_prefix(word: str) -> str | None:
     return concept
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _word_ngrams(word: str, low: int, high: int) -> tuple[str, ...]:
+    # cached: the same words recur across thousands of incidents
+    padded = f" {word} "
+    return tuple(
+        padded[i : i + n] for n in range(low, high + 1) for i in range(max(1, len(padded) - n + 1))
+    )
+
+
 def _char_ngrams(words: Sequence[str], low: int, high: int) -> list[str]:
-    grams: list[str] = []
-    for word in words:
-        padded = f" {word} "
-        for n in range(low, high + 1):
-            grams.extend(padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
-    return grams
+    return [gram for word in words for gram in _word_ngrams(word, low, high)]
 
 
 def _weighted_matrix(docs: Sequence[Sequence[str]], k1: float, b: float) -> sp.csr_matrix:
@@ -453,7 +460,7 @@ def embed_texts(texts: Sequence[str], params: EmbedParams = DEFAULT_PARAMS) -> F
     components = _top_components(sparse_features(texts, params), params.max_dim)
     parts = [_normalise_dense(components)]
     if params.lsa_weight > 0.0 and len(texts) > 3:
-        rank = max(2, round(params.lsa_rank_ratio * len(texts)))
+        rank = min(params.lsa_max_rank, max(2, round(params.lsa_rank_ratio * len(texts))))
         # not re-normalised: a text with little weight on the shared topics keeps a short latent
         # part, so it does not look like every other text in a small collection
         parts.append(math.sqrt(params.lsa_weight) * components[:, :rank])
