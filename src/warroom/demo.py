@@ -20,6 +20,7 @@ from warroom.catalog.schemas import CatalogSnapshot, ServiceCreate, TeamCreate
 from warroom.db.uow import UnitOfWork
 from warroom.errors import Conflict
 from warroom.incidents import demo as incidents_demo
+from warroom.intake import demo as intake_demo
 
 DEMO_DOMAIN = "demo.warroom.dev"
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
@@ -172,6 +173,7 @@ def seed(new_uow: Callable[[], UnitOfWork], data_dir: Path) -> DemoLogin:
         except Conflict:
             continue
     catalog_service.import_snapshot(new_uow(), actor, snapshot=demo_catalog())
+    intake_demo.play_demo_alerts(new_uow)
     incidents_demo.enrich_demo(new_uow)
     return DemoLogin(ADMIN_EMAIL, password)
 
