@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import Person
+from tests.conftest import SYSTEM, Person
 from warroom.actors import Role
+from warroom.audit.queries import list_entries
+from warroom.db.engine import Database
 
 ClientFor = Callable[[Person], TestClient]
 
@@ -66,8 +68,8 @@ def test_an_invalid_transition_is_409_naming_the_allowed_ones(
     assert response.json()["errors"][0]["field"] == "status"
 
 
-def test_externals_see_their_incident_only(
-    api_as: ClientFor, responder: Person, make_person: Callable[..., Person]
+def test_externals_see_their_incident_only_and_everything_they_do_is_audited(
+    api_as: ClientFor, responder: Person, make_person: Callable[..., Person], db: Database
 ) -> None:
     vendor = make_person(Role.EXTERNAL)
     api = api_as(responder)
@@ -78,6 +80,8 @@ def test_externals_see_their_incident_only(
     assert assigned.status_code == 201
     external = api_as(vendor)
     assert [i["id"] for i in external.get("/api/v1/incidents").json()["items"]] == [mine["id"]]
+    filtered = api.get("/api/v1/incidents", params={"service": "nope", "active": "true"})
+    assert filtered.json()["items"] == []
     assert external.get(f"/api/v1/incidents/{mine['id']}").status_code == 200
     assert external.get(f"/api/v1/incidents/{other['id']}").status_code == 404
     assert external.get(f"/api/v1/incidents/{other['id']}/timeline").status_code == 404
@@ -86,6 +90,14 @@ def test_externals_see_their_incident_only(
     assert note.status_code == 201
     status = external.post(f"/api/v1/incidents/{mine['id']}/status", json={"status": "resolved"})
     assert status.status_code == 403
+    audited = [
+        (e.action, e.summary.get("what"))
+        for e in list_entries(db, SYSTEM, limit=500).items
+        if e.actor_label == vendor.email
+    ]
+    assert ("incident.external_view", "incident list") in audited
+    assert ("incident.external_view", "incident") in audited
+    assert ("incident.note", None) in audited
 
 
 def test_the_response_flow_through_the_api(api_as: ClientFor, responder: Person) -> None:

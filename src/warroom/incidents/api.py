@@ -64,10 +64,11 @@ ONE = "/incidents/{incident_id}"
 @router.get("/incidents")
 def list_incidents(
     db: DbDep,
+    uow: UowDep,
     actor: CurrentActor,
     status: Status | None = None,
     severity: Severity | None = None,
-    service: str | None = None,
+    service_name: Annotated[str | None, Query(alias="service")] = None,
     q: str | None = None,
     active: bool = False,
     workstreams: bool = False,
@@ -75,12 +76,13 @@ def list_incidents(
     limit: int | None = None,
 ) -> Page[IncidentSummary]:
     """Incidents newest first; `active=true` keeps triage to monitoring only."""
+    service.record_external_view(uow, actor, incident_id=None, what="incident list")
     return queries.list_incidents(
         db,
         actor,
         status=status,
         severity=severity,
-        service=service,
+        service=service_name,
         search=q,
         active_only=active,
         include_workstreams=workstreams,

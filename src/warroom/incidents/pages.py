@@ -98,6 +98,7 @@ def _back(incident_id: int, section: str = "") -> Response:
 def incident_list(
     request: Request,
     db: DbDep,
+    uow: UowDep,
     actor: CurrentActor,
     q: str | None = None,
     status: str | None = None,
@@ -106,6 +107,7 @@ def incident_list(
     active: str | None = None,
     cursor: str | None = None,
 ) -> Response:
+    service.record_external_view(uow, actor, incident_id=None, what="incident list")
     status_filter = Status(status) if status and status in _STATUS_VALUES else None
     severity_filter = Severity(severity) if severity and severity in Severity.__members__ else None
     page = queries.list_incidents(

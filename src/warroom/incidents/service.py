@@ -1,4 +1,4 @@
-"""Incident use cases: declare, edit, move through the status machine, assign roles, take notes.
+"""Incident use cases: declare, edit, move through the status machine, take notes.
 
 Two kinds of functions live here. Public use cases take a `UnitOfWork` and own one
 transaction. The `*_in(session, ...)` functions are steps for other domains' transactions:
@@ -346,18 +346,24 @@ def add_note(uow: UnitOfWork, actor: Actor, *, incident_id: int, text: str) -> N
         uow.commit()
 
 
-def record_external_view(uow: UnitOfWork, actor: Actor, *, incident_id: int, what: str) -> None:
-    """Audit what an external participant looked at (staff reads are not audited)."""
+def record_external_view(
+    uow: UnitOfWork, actor: Actor, *, incident_id: int | None, what: str
+) -> None:
+    """Audit what an external participant looked at (staff reads are not audited).
+
+    `incident_id` None stands for the incident list (which only shows their incidents).
+    """
     if actor.role is not Role.EXTERNAL:
         return
     with uow:
-        visible_incident(uow.session, actor, incident_id)
+        if incident_id is not None:
+            visible_incident(uow.session, actor, incident_id)
         append_entry(
             uow.session,
             actor,
             action="incident.external_view",
             object_type="incident",
-            object_id=incident_id,
+            object_id=incident_id if incident_id is not None else "-",
             summary={"what": what},
         )
         uow.commit()
