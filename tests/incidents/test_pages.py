@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
-from tests.conftest import Person, csrf_from
+from tests.conftest import SYSTEM, Person, csrf_from
 from tests.incidents.helpers import UowFactory, declare, seed_catalog
 from warroom.actors import Role
+from warroom.db.engine import Database
+from warroom.incidents import records, structure
+from warroom.incidents.schemas import DecisionCreate, WorkstreamCreate
 
 
 def test_the_incident_pages_render_for_a_responder(
@@ -80,3 +84,49 @@ def test_an_external_participant_gets_404_for_other_incidents(
 def test_the_public_status_page_needs_no_login(client: TestClient) -> None:
     response = client.get("/status", headers={"accept": "text/html"})
     assert response.status_code == 200 and "All systems operational" in response.text
+
+
+def _queries_for(client: TestClient, db: Database, path: str) -> int:
+    count = [0]
+
+    def counter(*_args: object, **_kwargs: object) -> None:
+        count[0] += 1
+
+    event.listen(db.reader, "before_cursor_execute", counter)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(db.reader, "before_cursor_execute", counter)
+    return count[0]
+
+
+def test_the_incident_page_reads_a_fixed_number_of_queries(
+    browser_login: Callable[[Person], TestClient],
+    responder: Person,
+    new_uow: UowFactory,
+    db: Database,
+) -> None:
+    incident = declare(new_uow)
+    client = browser_login(responder)
+    # One of everything first, so that only the number of rows changes afterwards.
+    structure.create_workstream(
+        new_uow(),
+        SYSTEM,
+        incident_id=incident.id,
+        data=WorkstreamCreate(title="w0", lead=responder.email),
+    )
+    before = _queries_for(client, db, f"/incidents/{incident.id}")
+    for index in range(1, 6):
+        structure.create_workstream(
+            new_uow(),
+            SYSTEM,
+            incident_id=incident.id,
+            data=WorkstreamCreate(title=f"w{index}", lead=responder.email),
+        )
+        records.add_decision(
+            new_uow(), SYSTEM, incident_id=incident.id, data=DecisionCreate(decision=f"d{index}")
+        )
+    assert _queries_for(client, db, f"/incidents/{incident.id}") == before
+    listing_before = _queries_for(client, db, "/incidents?workstreams=1")
+    declare(new_uow, title="another")
+    assert _queries_for(client, db, "/incidents") <= listing_before
