@@ -23,7 +23,12 @@ from warroom.learning.schemas import PostmortemCreate, PostmortemOut
 
 UowFactory = Callable[[], UnitOfWork]
 
-SERVICES = {"checkout": "commerce", "payments": "payments", "search": "discovery", "auth": "identity"}
+SERVICES = {
+    "checkout": "commerce",
+    "payments": "payments",
+    "search": "discovery",
+    "auth": "identity",
+}
 
 
 def seed_catalog(new_uow: UowFactory, members: dict[str, list[str]] | None = None) -> None:

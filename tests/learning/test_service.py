@@ -240,7 +240,10 @@ def test_accepting_a_superseding_adr_supersedes_the_old_one_and_exports_madr(
     assert decisions.get_adr(db, SYSTEM, number=first.number).status is AdrStatus.SUPERSEDED
     assert decisions.get_adr(db, SYSTEM, number=first.number).superseded_by == second.number
     files = decisions.adr_files(db, SYSTEM)
-    assert sorted(files) == ["0001-use-redis-for-sessions.md", "0002-move-sessions-to-postgresql.md"]
+    assert sorted(files) == [
+        "0001-use-redis-for-sessions.md",
+        "0002-move-sessions-to-postgresql.md",
+    ]
     text = files["0002-move-sessions-to-postgresql.md"]
     assert "status: accepted" in text and "## Considered Options" in text
     assert "0001-use-redis-for-sessions.md" in text
