@@ -4,12 +4,14 @@ Every alert goes through `service.receive_delivery`, the function the intake end
 with the bodies Alertmanager and Opsgenie would send, so grouping, incidents and timelines in
 the demo come from the same code as in production. What it plays, oldest first:
 
+* the demo grouping rules: a one-minute `group_wait`, so alerts that fire together open one
+  incident (the wait is evaluated by `service.tick`, the function the server's ticker runs);
 * two days ago, session-cache memory pressure and slow sign-ins (`auth` depends on
   `session-cache`, so the dependency graph joins them), resolved at the source 35 minutes later;
 * yesterday, an event-bus consumer backlog from an Opsgenie-style monitor, closed by alias;
 * now, a maintenance window on `ledger-db` silencing its replication-lag alert (recorded);
-* the live SEV2: payments p99 latency, then checkout errors three minutes later, joined by
-  the dependency graph (checkout depends on payments), re-notified as Alertmanager does.
+* the live SEV2: payments p99 latency, then checkout errors 40 seconds later, joined by the
+  dependency graph (checkout depends on payments), re-notified as Alertmanager does.
 
 The incident commander resolves the historical incidents (an IC decision, not intake's).
 Playing again changes nothing: the demo integrations exist after the first run.
@@ -36,6 +38,18 @@ SEED = Actor.system("demo-seed")
 UowFactory = Callable[[], UnitOfWork]
 ALERTMANAGER = "demo-alertmanager"
 OPSGENIE = "demo-zabbix"
+RULES = """# Demo grouping rules (docs/intake.md describes every field).
+rules:
+  - name: low-priority
+    match: {labels: {severity: info}}
+    open_after: {occurrences: 3, duration: 15m}
+  - name: default
+    group_by: [service]
+    window: 30m
+    group_wait: 1m
+    dependency_window: 10m
+    flapping: {starts: 4, window: 1h}
+"""
 
 
 def _alert(
@@ -96,6 +110,7 @@ def play_demo_alerts(new_uow: UowFactory) -> list[int]:
     og = _integration(new_uow, IntegrationKind.OPSGENIE, OPSGENIE, default_service="event-bus")
     if am is None or og is None:
         return []
+    service.set_rules(new_uow(), SEED, source=RULES)
     now = utcnow()
     opened = _session_cache_history(new_uow, am, now - timedelta(days=2))
     opened += _event_bus_history(new_uow, og, now - timedelta(days=1))
@@ -123,12 +138,13 @@ def _session_cache_history(new_uow: UowFactory, credential: str, start: datetime
         "SignInLatencyHigh",
         "auth",
         "Sign-in p99 above 1.5 s",
-        start + timedelta(minutes=2),
+        start + timedelta(seconds=20),
         team="identity",
     )
-    opened = _notify(new_uow, credential, [memory], start + timedelta(seconds=30))
-    opened += _notify(new_uow, credential, [slow], start + timedelta(minutes=2, seconds=30))
-    opened += _notify(new_uow, credential, [memory, slow], start + timedelta(minutes=5))
+    _notify(new_uow, credential, [memory], start + timedelta(seconds=10))
+    _notify(new_uow, credential, [slow], start + timedelta(seconds=40))
+    opened = service.tick(new_uow(), now=start + timedelta(minutes=1, seconds=10)).opened
+    _notify(new_uow, credential, [memory, slow], start + timedelta(minutes=5))
     end = start + timedelta(minutes=35)
     _notify(new_uow, credential, [_resolved(memory, end), _resolved(slow, end)], end)
     return opened
@@ -146,9 +162,10 @@ def _event_bus_history(new_uow: UowFactory, credential: str, start: datetime) ->
         "source": "zabbix",
     }
     body = json.dumps(alert).encode()
-    result = service.receive_delivery(
+    service.receive_delivery(
         new_uow(), Delivery(Endpoint.OPSGENIE_CREATE, body, credential), now=start
     )
+    opened = service.tick(new_uow(), now=start + timedelta(minutes=1, seconds=10)).opened
     close = Delivery(
         Endpoint.OPSGENIE_CLOSE,
         b"{}",
@@ -156,7 +173,7 @@ def _event_bus_history(new_uow: UowFactory, credential: str, start: datetime) ->
         params={"identifier": "event-bus-consumer-lag", "identifierType": "alias"},
     )
     service.receive_delivery(new_uow(), close, now=start + timedelta(minutes=22))
-    return [a.incident_id for a in result.alerts if a.incident_id is not None]
+    return opened
 
 
 def _ledger_maintenance(new_uow: UowFactory, credential: str, now: datetime) -> None:
@@ -186,11 +203,12 @@ def _live_payments(new_uow: UowFactory, credential: str, now: datetime) -> list[
         "CheckoutErrorRateHigh",
         "checkout",
         "Checkout 5xx rate above 4 %",
-        start + timedelta(minutes=3),
+        start + timedelta(seconds=40),
         team="commerce",
     )
-    opened = _notify(new_uow, credential, [latency], start + timedelta(seconds=30))
-    opened += _notify(new_uow, credential, [errors], start + timedelta(minutes=3, seconds=30))
+    _notify(new_uow, credential, [latency], start + timedelta(seconds=10))
+    _notify(new_uow, credential, [errors], start + timedelta(seconds=50))
+    opened = service.tick(new_uow(), now=start + timedelta(minutes=1, seconds=10)).opened
     for minutes in (6, 10, 14):
         _notify(new_uow, credential, [latency, errors], start + timedelta(minutes=minutes))
-    return sorted(set(opened))
+    return opened
