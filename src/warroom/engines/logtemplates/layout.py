@@ -12,6 +12,7 @@ because the key would differ between messages of one shape.  The cache is bounde
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 from typing import Final
 
@@ -19,14 +20,16 @@ from .groups import Key, Masked, mask
 from .tokens import LITERAL, UNIT, WEAK
 
 _SHAPE: Final = str.maketrans("123456789", "111111111")
-_CACHE_SIZE: Final = 16_384
+_CACHE_SIZE: Final = 4_096
 
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
     key: Key
     run_lengths: tuple[int, ...]
-    variables: tuple[tuple[str, int, int], ...]
+    kinds: tuple[str, ...]
+    # start and end offset of each variable, flattened: compact, since there are many layouts
+    offsets: array[int]
     weak: tuple[int, ...]
 
 
@@ -41,7 +44,11 @@ def mask_cached(message: str) -> Masked:
         layout = _CACHE[shape]
         if layout is None:
             return mask(message)
-        values = tuple((kind, message[start:end]) for kind, start, end in layout.variables)
+        bounds = layout.offsets
+        values = tuple(
+            (kind, message[bounds[2 * i] : bounds[2 * i + 1]])
+            for i, kind in enumerate(layout.kinds)
+        )
         weak = tuple(values[index][1] for index in layout.weak)
         return Masked(layout.key, weak, layout.run_lengths, values)
     masked = mask(message)
@@ -54,7 +61,8 @@ def mask_cached(message: str) -> Masked:
 def _layout_of(message: str, masked: Masked) -> _Layout | None:
     if any(isinstance(item, str) and any(c.isdigit() for c in item) for item in masked.key):
         return None
-    variables: list[tuple[str, int, int]] = []
+    kinds: list[str] = []
+    offsets = array("I")
     position, end = 0, len(message)
     for kind, text in masked.segments:
         if kind == LITERAL and text == " ":
@@ -67,7 +75,8 @@ def _layout_of(message: str, masked: Masked) -> _Layout | None:
         if not message.startswith(text, position):
             return None
         if kind != LITERAL:
-            variables.append((kind, position, position + len(text)))
+            kinds.append(kind)
+            offsets.extend((position, position + len(text)))
         position += len(text)
-    weak = tuple(i for i, (kind, _, _) in enumerate(variables) if kind in (WEAK, UNIT))
-    return _Layout(masked.key, masked.run_lengths, tuple(variables), weak)
+    weak = tuple(i for i, kind in enumerate(kinds) if kind in (WEAK, UNIT))
+    return _Layout(masked.key, masked.run_lengths, tuple(kinds), offsets, weak)
