@@ -33,12 +33,11 @@ _OVERFLOW = Masked((STRONG_SLOT,), (), (), ((LITERAL, ""),))
 
 @dataclass(slots=True)
 class _Entry:
-    """A cached masked message and the parameters last derived for it (reused while the
-    templates they were derived from are unchanged)."""
+    """A cached masked message and the (immutable) match last returned for it, reused while
+    the templates it was derived from are unchanged."""
 
     masked: Masked
-    parameters: tuple[Parameter, ...] = ()
-    template: str | None = None
+    match: LineMatch | None = None
     group_template: str | None = None
 
 
@@ -107,12 +106,20 @@ class TemplateMiner:
         self._record(group.gid, time.time() if timestamp is None else timestamp)
         cluster = self._store.cluster_id(group)
         template = self._store.template(cluster)
-        if entry.template is not template or entry.group_template is not group.template:
+        match = entry.match
+        if (
+            match is None
+            or match.template is not template
+            or entry.group_template is not group.template
+            or match.template_id != cluster
+            or match.truncated != truncated
+        ):
             # Segments are not cached (they dominate memory); re-mask on the rare refresh.
             segments = full.segments if full is not None else mask_cached(text).segments
-            entry.parameters = self._parameters(segments, group, template)
-            entry.template, entry.group_template = template, group.template
-        return LineMatch(cluster, template, entry.parameters, truncated)
+            parameters = self._parameters(segments, group, template)
+            match = entry.match = LineMatch(cluster, template, parameters, truncated)
+            entry.group_template = group.template
+        return match
 
     def templates(self) -> list[TemplateInfo]:
         """Every current template, most frequent first."""
