@@ -21,6 +21,7 @@ from warroom.db.uow import UnitOfWork
 from warroom.errors import Conflict
 from warroom.incidents import demo as incidents_demo
 from warroom.intake import demo as intake_demo
+from warroom.learning import demo as learning_demo
 
 DEMO_DOMAIN = "demo.warroom.dev"
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
@@ -175,6 +176,7 @@ def seed(new_uow: Callable[[], UnitOfWork], data_dir: Path) -> DemoLogin:
     catalog_service.import_snapshot(new_uow(), actor, snapshot=demo_catalog())
     intake_demo.play_demo_alerts(new_uow)
     incidents_demo.enrich_demo(new_uow)
+    learning_demo.seed_learning(new_uow)
     return DemoLogin(ADMIN_EMAIL, password)
 
 

@@ -63,7 +63,11 @@ def test_statuses_are_read_from_github_and_csv_exports() -> None:
         (4, ActionStatus.WONT_DO, "#13"),
     ]
     assert problems == []
-    text = "Issue key,Summary,Labels,Labels,Status\nOPS-1,x,warroom,warroom-action-3,In Progress\nOPS-2,y,,,Done\n"
+    text = (
+        "Issue key,Summary,Labels,Labels,Status\n"
+        "OPS-1,x,warroom,warroom-action-3,In Progress\n"
+        "OPS-2,y,,,Done\n"
+    )
     found, problems = parse_status_file(text)
     assert [(f.action_id, f.status, f.key) for f in found] == [
         (3, ActionStatus.IN_PROGRESS, "OPS-1")

@@ -34,6 +34,7 @@ class Document:
     ref_id: int
     title: str
     body: str
+    narrative: str = ""
     services: tuple[str, ...] = ()
     factors: tuple[str, ...] = ()
     severity: str = ""
@@ -73,6 +74,7 @@ def put_document(
         session.add(row)
     row.title = doc.title[:300]
     row.body = doc.body[:MAX_BODY]
+    row.narrative = (doc.narrative or f"{doc.title}\n{doc.body}")[:MAX_BODY]
     row.services = facet_text(doc.services)
     row.teams = facet_text(teams[s] for s in doc.services if s in teams)
     row.factors = facet_text(doc.factors)

@@ -162,7 +162,7 @@ def _facets(docs: list[SearchDocument]) -> dict[str, dict[str, int]]:
 
 
 def reindex(uow: UnitOfWork, actor: Actor) -> int:
-    """Refresh incident and postmortem documents (incidents change outside this domain)."""
+    """Refresh incident (not workstream) and postmortem documents: incidents change elsewhere."""
     require_writer(actor, action="reindexing the knowledge base")
     details = [
         incident_queries.get_incident(uow.db, actor, incident_id=summary.id)
@@ -190,9 +190,7 @@ def reindex(uow: UnitOfWork, actor: Actor) -> int:
 def _all_incidents(db: Database, actor: Actor) -> Iterator[Any]:
     cursor: str | None = None
     while True:
-        page = incident_queries.list_incidents(
-            db, actor, include_workstreams=True, cursor=cursor, limit=500
-        )
+        page = incident_queries.list_incidents(db, actor, cursor=cursor, limit=500)
         yield from page.items
         if page.next_cursor is None:
             return

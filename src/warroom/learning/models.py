@@ -177,6 +177,10 @@ class DecisionRecord(Base):
 class SearchDocument(Base):
     """One searchable thing. Facets are `|a|b|` strings so a LIKE filter works on both dialects.
 
+    `narrative` is the part that says what happened (no prefilled headings, roles or status
+    changes): similarity and problem classes compare narratives, so that template text shared
+    by every postmortem does not make them all look alike.
+
     The ranked full-text index beside it is dialect-specific (an FTS5 table on SQLite, a
     tsvector column on PostgreSQL), created by the migration and kept by `search_backends`.
     """
@@ -189,6 +193,7 @@ class SearchDocument(Base):
     ref_id: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    narrative: Mapped[str] = mapped_column(Text, default="")
     services: Mapped[str] = mapped_column(Text, default="")
     teams: Mapped[str] = mapped_column(Text, default="")
     factors: Mapped[str] = mapped_column(Text, default="")

@@ -45,17 +45,20 @@ from warroom.learning.schemas import (
 )
 
 RESOLVED = {Status.RESOLVED, Status.LEARNING, Status.CLOSED}
+NARRATIVE_SECTIONS = ("summary", "went_badly", "lessons")
 
 
 def incident_document(detail: IncidentDetail) -> Document:
     body = "\n".join(
         [detail.summary, detail.customer_impact, *(entry.text for entry in detail.timeline)]
     )
+    notes = [entry.text for entry in detail.timeline if entry.kind == "note"]
     return Document(
         kind=DocKind.INCIDENT,
         ref_id=detail.id,
         title=f"#{detail.id} {detail.title}",
         body=body,
+        narrative="\n".join([detail.title, detail.summary, detail.customer_impact, *notes]),
         services=tuple(detail.services),
         severity=detail.severity.value,
         occurred_at=detail.started_at or detail.detected_at,
@@ -69,6 +72,9 @@ def postmortem_document(row: Postmortem) -> Document:
         ref_id=row.id,
         title=row.title,
         body="\n".join(str(sections.get(key, "")) for key in SECTION_KEYS),
+        narrative="\n".join(
+            [row.title, *(str(sections.get(key, "")) for key in NARRATIVE_SECTIONS)]
+        ),
         services=tuple(row.services or ()),
         factors=tuple(row.factors or ()),
         severity=row.severity,

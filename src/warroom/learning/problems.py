@@ -11,6 +11,7 @@ member (`c<document id>`), which keeps its id stable while members are added.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from warroom.learning.schemas import (
 )
 
 MAX_EVENTS = 3000
+_WORD = re.compile(r"[a-z][a-z0-9-]+")
 MIN_SCORE = 0.15
 
 
@@ -78,7 +80,7 @@ def load_events(db: Database) -> list[Event]:
             kind=DocKind(row.kind),
             ref_id=row.ref_id,
             title=row.title,
-            text=f"{row.title}\n{row.body}",
+            text=row.narrative,
             services=tuple(facet_values(row.services)),
             factors=tuple(facet_values(row.factors)),
             occurred_at=row.occurred_at,
@@ -125,12 +127,16 @@ def _class_out(members: Sequence[Event], cohesion: float) -> ProblemClassOut:
 
 
 def _shared_terms(members: Sequence[Event]) -> list[str]:
-    """Words that at least half the members use (minimum two), most shared first."""
+    """Words that at least half the members use (minimum two), most shared first, as written."""
     counts: Counter[str] = Counter()
+    surface: dict[str, str] = {}
     for event in members:
         counts.update(set(similarity.analyse(event.text)))
+        for word in _WORD.findall(event.text.lower()):
+            surface.setdefault(similarity.stem(word), word)
     needed = max(2, len(members) // 2)
-    return [word for word, n in counts.most_common(12) if n >= needed and len(word) > 2][:6]
+    shared = [w for w, n in counts.most_common(12) if n >= needed and len(w) > 2]
+    return [surface.get(w, w) for w in shared][:6]
 
 
 def list_classes(db: Database, actor: Actor) -> list[ProblemClassOut]:

@@ -248,6 +248,7 @@ def _search() -> None:
         sa.Column("ref_id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(300), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("narrative", sa.Text(), nullable=False),
         sa.Column("services", sa.Text(), nullable=False),
         sa.Column("teams", sa.Text(), nullable=False),
         sa.Column("factors", sa.Text(), nullable=False),
