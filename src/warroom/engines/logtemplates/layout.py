@@ -34,6 +34,7 @@ class _Layout:
 
 
 _CACHE: dict[str, _Layout | None] = {}
+_KEYS: dict[Key, Key] = {}
 
 
 def mask_cached(message: str) -> Masked:
@@ -54,6 +55,7 @@ def mask_cached(message: str) -> Masked:
     masked = mask(message)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.clear()
+        _KEYS.clear()
     _CACHE[shape] = _layout_of(message, masked)
     return masked
 
@@ -79,4 +81,6 @@ def _layout_of(message: str, masked: Masked) -> _Layout | None:
             offsets.extend((position, position + len(text)))
         position += len(text)
     weak = tuple(i for i, kind in enumerate(kinds) if kind in (WEAK, UNIT))
-    return _Layout(masked.key, masked.run_lengths, tuple(kinds), offsets, weak)
+    # Many shapes share one key (one template): keep one copy of it.
+    key = _KEYS.setdefault(masked.key, masked.key)
+    return _Layout(key, masked.run_lengths, tuple(kinds), offsets, weak)
