@@ -15,7 +15,7 @@ from warroom.audit.queries import list_entries
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from warroom.incidents import advice, queries, records, roles, service, structure
+from warroom.incidents import advice, proposals, queries, records, roles, service, structure
 from warroom.incidents.markdown import render as render_markdown
 from warroom.incidents.models import Assumption, Incident
 from warroom.incidents.schemas import (
@@ -561,3 +561,37 @@ def test_severity_definitions_can_be_overridden_by_admins(
     assert levels[Severity.SEV2].customised is False
     incident = declare(new_uow, severity=Severity.SEV1)
     assert incident.next_update_due == incident.detected_at + timedelta(minutes=15)
+
+
+def test_people_from_similar_past_incidents_are_suggested_even_on_other_services(
+    db: Database, new_uow: UowFactory, make_person: Callable[..., Person]
+) -> None:
+    veteran = make_person(Role.RESPONDER)
+    seed_catalog(new_uow)
+    past = declare(new_uow, title="Ledger replication lag in eu-west", services=["ledger-db"])
+    roles.assign_role(
+        new_uow(),
+        SYSTEM,
+        incident_id=past.id,
+        user_email=veteran.email,
+        role=ResponderRole.OPERATIONS,
+    )
+    service.resolve_incident(new_uow(), SYSTEM, incident_id=past.id)
+    incident = declare(new_uow, title="Replication lag in eu-west again", services=["search"])
+    suggestions = {
+        s.email: s.reasons for s in advice.suggest_responders(db, SYSTEM, incident_id=incident.id)
+    }
+    assert suggestions[veteran.email] == [
+        f"was operations on resolved #{past.id} (Ledger replication lag in eu-west), "
+        "a similar incident (eu-west, lag, replication)"
+    ]
+
+
+def test_generic_words_do_not_make_titles_similar() -> None:
+    candidates = [
+        (1, "Checkout errors"),
+        (2, "Search slow and failing"),
+        (3, "Checkout latency EU"),
+    ]
+    found = proposals.similar_titles("Checkout latency errors", candidates)
+    assert [(i, shared) for i, _title, shared in found] == [(3, ["checkout", "latency"])]

@@ -38,6 +38,7 @@ from warroom.incidents.shapes import change_out
 
 CHANGE_LOOKBACK = timedelta(hours=24)
 PAST_INCIDENTS = 20
+SIMILARITY_WINDOW = 500
 _PAST_ROLES = (ResponderRole.COMMANDER.value, ResponderRole.OPERATIONS.value, "sme")
 _RESOLVED = (Status.RESOLVED.value, Status.LEARNING.value, Status.CLOSED.value)
 
@@ -144,7 +145,7 @@ def _responders_in(session: Session, incident: Incident) -> list[SuggestedRespon
     impacted = services_of(session, [incident.id]).get(incident.id, [])
     reasons: dict[int, list[str]] = defaultdict(list)
     _owners(session, impacted, reasons)
-    _past_responders(session, incident.id, impacted, reasons)
+    _past_responders(session, incident, impacted, reasons)
     taken = set(
         session.scalars(
             select(IncidentRole.user_id).where(
@@ -167,29 +168,35 @@ def _owners(session: Session, impacted: list[str], reasons: dict[int, list[str]]
 
 
 def _past_responders(
-    session: Session, incident_id: int, impacted: list[str], reasons: dict[int, list[str]]
+    session: Session, incident: Incident, impacted: list[str], reasons: dict[int, list[str]]
 ) -> None:
+    """People in charge on resolved incidents that hit the same services or read alike."""
     past = session.execute(
         select(Incident.id, Incident.title, IncidentService.service_name)
         .join(IncidentService, IncidentService.incident_id == Incident.id)
         .where(
-            Incident.id != incident_id,
+            Incident.id != incident.id,
             Incident.status.in_(_RESOLVED),
             IncidentService.service_name.in_(impacted),
         )
         .order_by(Incident.id.desc())
         .limit(PAST_INCIDENTS)
     )
-    hits = {pid: (title, service) for pid, title, service in past}
-    if not hits:
+    why = {pid: f"#{pid} ({title}), which also hit {service}" for pid, title, service in past}
+    recent = session.execute(
+        select(Incident.id, Incident.title)
+        .where(Incident.id != incident.id, Incident.status.in_(_RESOLVED))
+        .order_by(Incident.id.desc())
+        .limit(SIMILARITY_WINDOW)
+    ).all()
+    for pid, title, shared in proposals.similar_titles(incident.title, recent)[:PAST_INCIDENTS]:
+        why.setdefault(pid, f"#{pid} ({title}), a similar incident ({', '.join(shared)})")
+    if not why:
         return
     rows = session.execute(
-        select(IncidentRole.user_id, IncidentRole.role, IncidentRole.incident_id).where(
-            IncidentRole.incident_id.in_(list(hits)), IncidentRole.role.in_(_PAST_ROLES)
-        )
+        select(IncidentRole.user_id, IncidentRole.role, IncidentRole.incident_id)
+        .where(IncidentRole.incident_id.in_(list(why)), IncidentRole.role.in_(_PAST_ROLES))
+        .order_by(IncidentRole.incident_id.desc())
     )
     for user_id, role, pid in rows:
-        title, service = hits[pid]
-        reasons[user_id].append(
-            f"was {role} on resolved #{pid} ({title}), which also hit {service}"
-        )
+        reasons[user_id].append(f"was {role} on resolved {why[pid]}")

@@ -127,7 +127,7 @@ def _respond(new_uow: UowFactory, incident_id: int) -> None:
             out_of_scope=["Refunds (not affected)", "Mobile app release"],
         ),
     )
-    service.change_status(new_uow(), maya, incident_id=incident_id, status=Status.INVESTIGATING)
+    _advance(new_uow, maya, incident_id, Status.INVESTIGATING)
     records.add_stakeholder(
         new_uow(),
         maya,
@@ -137,7 +137,14 @@ def _respond(new_uow: UowFactory, incident_id: int) -> None:
         ),
     )
     _log(new_uow, incident_id, maya, priya, jonas)
-    service.change_status(new_uow(), maya, incident_id=incident_id, status=Status.MITIGATING)
+    _advance(new_uow, maya, incident_id, Status.MITIGATING)
+
+
+def _advance(new_uow: UowFactory, actor: Actor, incident_id: int, status: Status) -> None:
+    """Move on only when the move is allowed: playback may already have moved the incident."""
+    current = queries.get_incident(new_uow().db, SEED, incident_id=incident_id)
+    if status in current.allowed_transitions:
+        service.change_status(new_uow(), actor, incident_id=incident_id, status=status)
 
 
 def _record_deploy(new_uow: UowFactory) -> None:

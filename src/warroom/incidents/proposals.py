@@ -13,6 +13,7 @@ are probably symptoms of it, so each origin becomes a workstream together with i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -123,6 +124,40 @@ def propose_split(
         )
         workstreams = []
     return SplitProposal(workstreams=workstreams, reasoning=reasoning)
+
+
+# --- similar incidents ------------------------------------------------------------------------
+
+# Words that say little about *what* broke; they never make two titles similar.
+_STOPWORD_TEXT = (
+    "a an and are at for from in into is of on or the to with after before during not no "
+    "some all errors error failing failed failure down slow high low issue issues"
+)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def _words(title: str) -> set[str]:
+    return {
+        word
+        for word in re.findall(r"[a-z0-9][a-z0-9-]+", title.lower())
+        if len(word) > 2 and word not in _STOPWORDS
+    }
+
+
+def similar_titles(
+    title: str, candidates: Sequence[tuple[int, str]], *, min_shared: int = 2
+) -> list[tuple[int, str, list[str]]]:
+    """Candidates sharing at least `min_shared` meaningful words with `title`, most first.
+
+    Words like "errors" or "slow" say little about *what* broke, so they do not count.
+    """
+    wanted = _words(title)
+    found = []
+    for candidate_id, candidate_title in candidates:
+        shared = sorted(wanted & _words(candidate_title))
+        if len(shared) >= min_shared:
+            found.append((candidate_id, candidate_title, shared))
+    return sorted(found, key=lambda item: (-len(item[2]), -item[0]))
 
 
 # --- stakeholder update drafts ---------------------------------------------------------------
