@@ -15,7 +15,7 @@ Method (all fitted on the texts given, nothing learnt ahead of time, numpy/scipy
    and the concept tokens. The views are concatenated with fixed weights.
 3. Latent semantic analysis: a truncated SVD of the concatenated matrix gives a low-rank view in
    which terms that co-occur across the collection count as related; it is appended to the exact
-   view (itself the full-rank projection, or the leading 512 directions on large collections).
+   view (itself the full-rank projection, or the leading 256 directions on large collections).
 4. Pseudo-relevance feedback: every vector is moved towards its nearest neighbours, weighted by
    their similarity (average query expansion), which pulls documents of the same kind together.
 
@@ -217,7 +217,8 @@ class EmbedParams:
     lsa_weight: float = 0.5
     feedback_neighbours: int = 3
     feedback_weight: float = 0.3
-    max_dim: int = 512
+    # exact up to 256 texts; beyond, the leading 256 directions (cost of the SVD grows with it)
+    max_dim: int = 256
     drop_names: bool = True
 
 
