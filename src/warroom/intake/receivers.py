@@ -13,8 +13,9 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
-from warroom.http.deps import UowDep
+from warroom.db.uow import UnitOfWork
 from warroom.intake import service, ticker
 from warroom.intake.schemas import DeliveryResult
 from warroom.intake.service import Delivery, Endpoint
@@ -26,7 +27,18 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
+async def intake_uow(request: Request) -> UnitOfWork:
+    """A unit of work, built on the event loop (a sync dependency would cost a thread hop)."""
+    return UnitOfWork(request.app.state.db)
+
+
 RawBody = Annotated[bytes, Depends(raw_body)]
+IntakeUow = Annotated[UnitOfWork, Depends(intake_uow)]
+
+
+async def _receive(uow: UnitOfWork, delivery: Delivery) -> DeliveryResult:
+    """Run the blocking delivery in the thread pool: one hop per request."""
+    return await run_in_threadpool(service.receive_delivery, uow, delivery)
 
 
 def _credential(request: Request, *schemes: str) -> str | None:
@@ -49,25 +61,25 @@ def _delivery(
 
 
 @router.post("/alertmanager")
-def alertmanager(request: Request, uow: UowDep, body: RawBody) -> dict[str, Any]:
+async def alertmanager(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
     """Prometheus Alertmanager webhook (version 4), `Authorization: Bearer <credential>`."""
     delivery = _delivery(request, Endpoint.ALERTMANAGER, body, _credential(request, "bearer"))
-    result = service.receive_delivery(uow, delivery)
+    result = await _receive(uow, delivery)
     return {"status": "success", "alerts": [a.model_dump() for a in result.alerts]}
 
 
 @router.post("/pagerduty/v2/enqueue", status_code=202)
-def pagerduty_enqueue(request: Request, uow: UowDep, body: RawBody) -> dict[str, Any]:
+async def pagerduty_enqueue(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
     """PagerDuty Events API v2; the `routing_key` in the body is the credential."""
-    result = service.receive_delivery(uow, _delivery(request, Endpoint.PAGERDUTY, body, None))
+    result = await _receive(uow, _delivery(request, Endpoint.PAGERDUTY, body, None))
     return {"status": "success", "message": "Event processed", "dedup_key": _key(result)}
 
 
 @router.post("/pagerduty/v2/change/enqueue", status_code=202)
-def pagerduty_change(request: Request, uow: UowDep, body: RawBody) -> dict[str, Any]:
+async def pagerduty_change(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
     """PagerDuty change events, stored as changes on the affected service."""
     delivery = _delivery(request, Endpoint.PAGERDUTY_CHANGE, body, None)
-    service.receive_delivery(uow, delivery)
+    await _receive(uow, delivery)
     return {"status": "success", "message": "Change event processed"}
 
 
@@ -76,26 +88,28 @@ def _key(result: DeliveryResult) -> str | None:
 
 
 @router.post("/opsgenie/v2/alerts", status_code=202)
-def opsgenie_create(request: Request, uow: UowDep, body: RawBody) -> dict[str, Any]:
+async def opsgenie_create(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
     """Opsgenie-compatible alert create, `Authorization: GenieKey <credential>`."""
-    return _opsgenie(request, uow, Endpoint.OPSGENIE_CREATE, body)
+    return await _opsgenie(request, uow, Endpoint.OPSGENIE_CREATE, body)
 
 
 @router.post("/opsgenie/v2/alerts/{identifier}/close", status_code=202)
-def opsgenie_close(request: Request, uow: UowDep, body: RawBody) -> dict[str, Any]:
+async def opsgenie_close(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
     """Close by alias (`?identifierType=alias`) or by Warroom alert id."""
-    return _opsgenie(request, uow, Endpoint.OPSGENIE_CLOSE, body)
+    return await _opsgenie(request, uow, Endpoint.OPSGENIE_CLOSE, body)
 
 
 @router.post("/opsgenie/v2/alerts/{identifier}/acknowledge", status_code=202)
-def opsgenie_acknowledge(request: Request, uow: UowDep, body: RawBody) -> dict[str, Any]:
-    return _opsgenie(request, uow, Endpoint.OPSGENIE_ACK, body)
+async def opsgenie_acknowledge(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
+    return await _opsgenie(request, uow, Endpoint.OPSGENIE_ACK, body)
 
 
-def _opsgenie(request: Request, uow: UowDep, endpoint: Endpoint, body: bytes) -> dict[str, Any]:
+async def _opsgenie(
+    request: Request, uow: UnitOfWork, endpoint: Endpoint, body: bytes
+) -> dict[str, Any]:
     started = time.perf_counter()
     credential = _credential(request, "geniekey", "bearer")
-    service.receive_delivery(uow, _delivery(request, endpoint, body, credential))
+    await _receive(uow, _delivery(request, endpoint, body, credential))
     return {
         "result": "Request will be processed",
         "took": round(time.perf_counter() - started, 3),
@@ -104,8 +118,8 @@ def _opsgenie(request: Request, uow: UowDep, endpoint: Endpoint, body: bytes) ->
 
 
 @router.post("/generic", status_code=202)
-def generic(request: Request, uow: UowDep, body: RawBody) -> dict[str, Any]:
+async def generic(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
     """Any JSON, read through the integration's field mapping."""
     delivery = _delivery(request, Endpoint.GENERIC, body, _credential(request, "bearer"))
-    result = service.receive_delivery(uow, delivery)
+    result = await _receive(uow, delivery)
     return {"status": "accepted", "alerts": [a.model_dump() for a in result.alerts]}
