@@ -366,7 +366,7 @@ def _normalise_dense(matrix: FloatArray) -> FloatArray:
 
 
 def sparse_features(texts: Sequence[str], params: EmbedParams = DEFAULT_PARAMS) -> sp.csr_matrix:
-    """The concatenated word, character n-gram and concept views (rows of norm <= sqrt(3))."""
+    """The weighted word, character n-gram and concept views side by side, rows L2-normalised."""
     words = [analyse(t, proper_names(t) if params.drop_names else frozenset()) for t in texts]
     low, high = params.char_ngrams
     views = [
