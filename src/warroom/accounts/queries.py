@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from warroom.accounts.models import ApiToken, BrowserSession, User
 from warroom.accounts.passwords import digest
-from warroom.accounts.schemas import TokenOut, UserOut
+from warroom.accounts.schemas import PersonRef, TokenOut, UserOut
 from warroom.actors import Actor, Role, require_admin
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
@@ -105,3 +105,22 @@ def user_emails_in(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(User.id, User.email).where(User.id.in_(wanted)))
     return dict(rows.all())
+
+
+def _person(user: User) -> PersonRef:
+    return PersonRef(user.id, user.email, user.display_name, Role(user.role), user.disabled)
+
+
+def person_by_email_in(session: Session, email: str) -> PersonRef | None:
+    """The user with this e-mail address, inside a caller's session."""
+    user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    return _person(user) if user else None
+
+
+def people_by_id_in(session: Session, user_ids: Iterable[int]) -> dict[int, PersonRef]:
+    """These users by id, inside a caller's session."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    users = session.scalars(select(User).where(User.id.in_(wanted)))
+    return {user.id: _person(user) for user in users}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -28,6 +29,17 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
 
     _email = field_validator("email")(normalise_email)
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    """What other domains may know about a user: enough to show and assign them."""
+
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    disabled: bool
 
 
 class UserUpdate(BaseModel):

@@ -223,3 +223,19 @@ def export_backstage(db: Database, actor: Actor) -> list[dict[str, Any]]:
 def service_names(db: Database) -> Sequence[str]:
     with db.read_session() as session:
         return list(session.scalars(select(Service.name).order_by(Service.name)))
+
+
+def owning_team_members_in(
+    session: Session, service_names: Sequence[str]
+) -> list[tuple[int, str, str]]:
+    """(user id, team, service) for every member of a team owning one of the services."""
+    if not service_names:
+        return []
+    rows = session.execute(
+        select(TeamMember.user_id, Team.name, Service.name)
+        .join(Team, Team.id == TeamMember.team_id)
+        .join(Service, Service.owner_team_id == Team.id)
+        .where(Service.name.in_(list(service_names)))
+        .order_by(Service.name, Team.name)
+    ).all()
+    return [(user_id, team, service) for user_id, team, service in rows]
