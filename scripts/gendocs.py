@@ -26,7 +26,10 @@ def settings_reference() -> str:
 
 
 def problem_types() -> str:
-    rows = ["| `type` (after https://warroom.dev/problems/) | Status | Title | Meaning |", "|---|---|---|---|"]
+    rows = [
+        "| `type` (after https://warroom.dev/problems/) | Status | Title | Meaning |",
+        "|---|---|---|---|",
+    ]
     for error in ALL_ERRORS:
         doc = (error.__doc__ or "").strip().splitlines()[0]
         rows.append(f"| `{error.slug}` | {error.status} | {error.title} | {doc} |")

@@ -169,7 +169,8 @@ def test_an_import_that_would_create_a_cycle_writes_nothing(
     )
     cyclic = cyclic.replace(
         "  - name: search-index\n    tier: 2\n    owner_team: search\n",
-        "  - name: search-index\n    tier: 3\n    owner_team: search\n    depends_on: [search-api]\n",
+        "  - name: search-index\n    tier: 3\n    owner_team: search\n"
+        "    depends_on: [search-api]\n",
     )
     with pytest.raises(Conflict, match="cycle"):
         _import(new_uow, cyclic)

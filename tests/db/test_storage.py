@@ -60,7 +60,8 @@ def test_an_uncommitted_unit_of_work_rolls_back(
     with new_uow() as uow:
         uow.session.execute(
             text(
-                "INSERT INTO teams (name, description, escalation_contact, created_at) VALUES ('ghost', '', '', CURRENT_TIMESTAMP)"
+                "INSERT INTO teams (name, description, escalation_contact, created_at)"
+                " VALUES ('ghost', '', '', CURRENT_TIMESTAMP)"
             )
         )
     assert queries.list_teams(db, SYSTEM) == []
