@@ -27,6 +27,7 @@ import numpy as np
 
 from warroom.diagnosis.linking import IdIndex, RuleMatcher, parse_rule
 from warroom.diagnosis.reading import Issue, SourceStream, iter_sources
+from warroom.diagnosis.timeline import Corrector, EventStore, Timeline
 from warroom.engines.clockskew import Alignment, ClockEstimate, align
 from warroom.engines.logformats import Detection, Record, detect, records
 from warroom.engines.logtemplates import TemplateMiner
@@ -41,7 +42,6 @@ SEVERITY: Final = {"TRACE": 0, "DEBUG": 0, "INFO": 1, "WARN": 2, "ERROR": 3, "FA
 ERROR_SEVERITY: Final = 3
 _VOLATILE: Final = re.compile(r"[0-9a-fA-F]{8,}|\d+")
 Progress = Callable[[int], None]
-_RELEASED: Final = (0, 0, None, None, None, "")
 
 
 @dataclass(frozen=True)
@@ -55,19 +55,6 @@ class AnalyzeOptions:
     max_events: int = 1_000_000
     redact_ips: bool = False
     year: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One record on the timeline."""
-
-    source: str
-    line: int
-    observed_ns: int | None
-    corrected_ns: int | None
-    template_id: str | None
-    level: str | None
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +90,7 @@ class Report:
     onsets: tuple[Onset, ...]
     quiet: Mapping[str, str]
     suspects: tuple[Suspect, ...]
-    events: tuple[Event, ...]
+    events: Timeline
     events_total: int
     issues: tuple[Issue, ...]
     redactions: Mapping[str, int]
@@ -137,9 +124,7 @@ class _Run:
     ids: IdIndex = field(default_factory=IdIndex)
     matcher: RuleMatcher = field(default_factory=lambda: RuleMatcher([]))
     sources: list[_Source] = field(default_factory=list)
-    events: list[tuple[int, int, int | None, str | None, str | None, str]] = field(
-        default_factory=list
-    )
+    events: EventStore = field(default_factory=EventStore)
     events_total: int = 0
     issues: list[Issue] = field(default_factory=list)
     templates: dict[str, str] = field(default_factory=dict)
@@ -244,7 +229,7 @@ def _add_record(
     run.events_total += 1
     if len(run.events) < run.options.max_events:
         index = len(run.sources)
-        run.events.append((index, record.line, record.ns, template, record.level, message))
+        run.events.add(index, record.line, record.ns, template, record.level, message)
 
 
 def _close_source(run: _Run, source: _Source, stream: SourceStream) -> None:
@@ -313,7 +298,7 @@ def _finish(run: _Run) -> Report:
         tuple(_named_onset(o, run, alignment) for o in onsets.onsets),
         dict(onsets.quiet),
         tuple(suspects),
-        tuple(_events(run, alignment)),
+        run.events.freeze([s.name for s in run.sources], _corrector(run, alignment)),
         run.events_total,
         tuple(run.issues),
         dict(run.redactor.counts),
@@ -366,26 +351,13 @@ def _assumptions(run: _Run) -> Iterator[Assumption]:
             yield Assumption(source.name, text, count)
 
 
-def _events(run: _Run, alignment: Alignment) -> list[Event]:
-    """Kept records as events in corrected-time order (a stable sort keeps file order on ties).
-
-    The raw tuples are released as they are converted and the order comes from one numpy
-    argsort over int64 keys, so peak memory stays near one copy of the events.
-    """
+def _corrector(run: _Run, alignment: Alignment) -> Corrector:
     names = [s.name for s in run.sources]
-    raw, run.events = run.events, []
-    events: list[Event] = []
-    keys = array("q")
-    last_key: dict[int, int] = {}
-    for position, (index, line, ns, template, level, message) in enumerate(raw):
-        raw[position] = _RELEASED
-        if index >= len(names):
-            continue  # a source dropped after its records were read (no lines)
-        name = names[index]
-        fixed = alignment.correct(name, ns) if ns is not None else None
-        key = fixed if fixed is not None else ns if ns is not None else last_key.get(index, 0)
-        last_key[index] = key
-        keys.append(key)
-        events.append(Event(name, line, ns, fixed, template, level, message))
-    order = np.argsort(np.frombuffer(keys, dtype=np.int64), kind="stable")
-    return [events[i] for i in order.tolist()]
+
+    def correct(index: int, observed: np.ndarray) -> np.ndarray | None:
+        clock = alignment.clocks.get(names[index])
+        if clock is None or clock.status == "unknown":
+            return None
+        return _correct(alignment, names[index], observed)
+
+    return correct

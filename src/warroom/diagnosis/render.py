@@ -13,7 +13,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, Final, TextIO
 
-from warroom.diagnosis.analyze import Event, Report, SourceReport
+from warroom.diagnosis.analyze import Report, SourceReport
+from warroom.diagnosis.timeline import Event
 from warroom.engines.timestamps import format_ns
 
 SCHEMA: Final = "warroom.analyze/1"

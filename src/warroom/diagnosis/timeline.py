@@ -1,0 +1,147 @@
+"""Compact storage of the kept records, and the merged timeline in corrected-time order.
+
+Why this exists: ``warroom analyze`` keeps up to a million records for its output.  As Python
+objects (a tuple or dataclass per record, two boxed integers for its times) they cost three to
+four times their text; here they are parallel ``array`` columns plus one list of message
+strings, and :class:`Timeline` builds an :class:`Event` only when one is read.  The order is one
+stable ``numpy.argsort`` over int64 keys, so records at the same instant keep file order.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Final, overload
+
+import numpy as np
+
+MISSING: Final = -(2**63)
+"""Stands for "no time" inside the int64 columns."""
+LEVELS: Final = (None, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+_LEVEL_CODE: Final = {level: code for code, level in enumerate(LEVELS)}
+
+Corrector = Callable[[int, np.ndarray], np.ndarray | None]
+"""(source index, observed ns) -> corrected ns, or None when that source's clock is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One record on the timeline."""
+
+    source: str
+    line: int
+    observed_ns: int | None
+    corrected_ns: int | None
+    template_id: str | None
+    level: str | None
+    message: str
+
+
+@dataclass
+class EventStore:
+    """Append-only columns of the kept records while sources are streamed."""
+
+    source: array[int] = field(default_factory=lambda: array("I"))
+    line: array[int] = field(default_factory=lambda: array("q"))
+    observed: array[int] = field(default_factory=lambda: array("q"))
+    level: array[int] = field(default_factory=lambda: array("b"))
+    template: list[str | None] = field(default_factory=list)
+    message: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.message)
+
+    def add(
+        self,
+        source: int,
+        line: int,
+        ns: int | None,
+        template: str | None,
+        level: str | None,
+        message: str,
+    ) -> None:
+        """Keep one record."""
+        self.source.append(source)
+        self.line.append(line)
+        self.observed.append(MISSING if ns is None else ns)
+        self.level.append(_LEVEL_CODE.get(level, 0))
+        self.template.append(template)
+        self.message.append(message)
+
+    def freeze(self, names: Sequence[str], correct: Corrector) -> Timeline:
+        """Correct every time and order the records; the store must not be used afterwards."""
+        sources = np.frombuffer(self.source, dtype=np.uint32)
+        observed = np.frombuffer(self.observed, dtype=np.int64)
+        corrected = np.full(observed.shape, MISSING, dtype=np.int64)
+        for index in range(len(names)):
+            rows = np.nonzero((sources == index) & (observed != MISSING))[0]
+            if rows.size:
+                fixed = correct(index, observed[rows])
+                if fixed is not None:
+                    corrected[rows] = fixed
+        keys = np.where(corrected != MISSING, corrected, observed)
+        if (keys == MISSING).any():
+            keys = _carry_forward(keys, sources)
+        order = np.argsort(keys, kind="stable")
+        return Timeline(tuple(names), self, observed, corrected, order)
+
+
+def _carry_forward(keys: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """A record without a time sorts right after the previous record of its source."""
+    filled = keys.tolist()
+    last: dict[int, int] = {}
+    for position, (key, source) in enumerate(zip(filled, sources.tolist(), strict=True)):
+        if key == MISSING:
+            filled[position] = last.get(source, MISSING + 1)
+        else:
+            last[source] = key
+    return np.array(filled, dtype=np.int64)
+
+
+class Timeline(Sequence[Event]):
+    """The kept records in corrected-time order, materialised one :class:`Event` at a time."""
+
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        store: EventStore,
+        observed: np.ndarray,
+        corrected: np.ndarray,
+        order: np.ndarray,
+    ) -> None:
+        self._names = names
+        self._store = store
+        self._observed = observed
+        self._corrected = corrected
+        self._order = order
+
+    def __len__(self) -> int:
+        return int(self._order.size)
+
+    def _event(self, row: int) -> Event:
+        store = self._store
+        observed = int(self._observed[row])
+        corrected = int(self._corrected[row])
+        return Event(
+            self._names[store.source[row]],
+            store.line[row],
+            None if observed == MISSING else observed,
+            None if corrected == MISSING else corrected,
+            store.template[row],
+            LEVELS[store.level[row]],
+            store.message[row],
+        )
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        if isinstance(index, slice):
+            return [self._event(int(row)) for row in self._order[index].tolist()]
+        return self._event(int(self._order[index]))
+
+    def __iter__(self) -> Iterator[Event]:
+        for row in self._order.tolist():
+            yield self._event(row)
