@@ -190,5 +190,5 @@ def test_real_postmortems_beat_the_tfidf_baseline(shared_dir: Path, exclude: set
     labels = [r["_label"] for r in records]
     ours = _precision_at_5(embed_texts(texts), labels, evaluator)
     baseline = _precision_at_5(_tfidf_baseline(texts), labels, evaluator)
-    # measured on the public split: 0.625 vs 0.49 (all), 0.700 vs 0.61 (without Uncategorized)
+    # measured on the public split: 0.614 vs 0.488 (all), 0.681 vs 0.614 (without Uncategorized)
     assert ours >= baseline + 0.05, (ours, baseline)
