@@ -267,12 +267,13 @@ def _finish(run: _Run) -> Report:
     if run.options.reference is not None and reference is None:
         why = "not a source with timestamps; the most linked source is the reference instead"
         run.issues.append(Issue(run.options.reference, "reference", 0, why))
+    distinct = run.ids.distinct()
     alignment = align(
         timed,
-        run.ids.shared(),
+        run.ids.drain(),
         reference=reference,
         rules=run.matcher.precedences(),
-        distinct_ids=run.ids.distinct(),
+        distinct_ids=distinct,
         resolution_ns={name: _resolution(arrays[name]) for name in timed},
         epoch_ns=epoch,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -162,12 +163,20 @@ class IdIndex:
 
     def shared(self) -> list[SharedId]:
         """Identifiers present in two or more sources, entity ids left out."""
-        out = []
-        for value, per_source in self.seen.items():
+        return [
+            SharedId(value, self.kinds[value], _occurrences(per_source))
+            for value, per_source in self.seen.items()
+            if len(per_source) > 1 and not self.entity(per_source)
+        ]
+
+    def drain(self) -> Iterator[SharedId]:
+        """Like :meth:`shared`, but empties the index as it goes, so the alignment does not
+        hold both the index and its own copy of the links."""
+        while self.seen:
+            value, per_source = self.seen.popitem()
+            kind = self.kinds.pop(value)
             if len(per_source) > 1 and not self.entity(per_source):
-                occurrences = {s: Occurrence(v[0], v[1], v[2]) for s, v in per_source.items()}
-                out.append(SharedId(value, self.kinds[value], occurrences))
-        return out
+                yield SharedId(value, kind, _occurrences(per_source))
 
     def distinct(self) -> dict[str, dict[str, int]]:
         """Per source and kind, how many distinct identifiers it holds."""
@@ -176,6 +185,10 @@ class IdIndex:
             for source in per_source:
                 counts[source][self.kinds[value]] += 1
         return {s: dict(k) for s, k in counts.items()}
+
+
+def _occurrences(per_source: dict[str, list[int]]) -> dict[str, Occurrence]:
+    return {source: Occurrence(v[0], v[1], v[2]) for source, v in per_source.items()}
 
 
 @dataclass(frozen=True, slots=True)
