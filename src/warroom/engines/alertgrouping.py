@@ -440,6 +440,7 @@ class _SimGroup:
     title: str = ""
     incident: SimulatedIncident | None = None
     expired: bool = False
+    not_before: datetime | None = None
 
 
 @dataclass
@@ -518,12 +519,14 @@ class Simulation:
             group.incident.services.update(services)
 
     def tick(self, now: datetime) -> None:
-        """Open every pending group whose time-based condition fell due by `now`."""
+        """Evaluate every pending group whose time-based condition fell due by `now`, at the
+        moment it fell due (the live ticker gets there within its interval)."""
         for group in self.groups:
-            if group.incident is None and not group.expired:
-                self._evaluate(group, now, timed=True)
+            due = group.not_before
+            if group.incident is None and not group.expired and due is not None and due <= now:
+                self._evaluate(group, due)
 
-    def _evaluate(self, group: _SimGroup, now: datetime, *, timed: bool = False) -> None:
+    def _evaluate(self, group: _SimGroup, now: datetime) -> None:
         if group.incident is not None or group.expired:
             return
         rule = self.rules.by_name(group.view.rule)
@@ -534,12 +537,11 @@ class Simulation:
             firing=group.view.firing,
             now=now,
         )
+        group.not_before = decision.not_before
         if decision.verdict is Verdict.EXPIRE:
             group.expired = True
         elif decision.verdict is Verdict.OPEN:
             self._open(group, rule, now)
-        elif timed and decision.not_before is not None and decision.not_before <= now:
-            self._open(group, rule, decision.not_before)
 
     def _open(self, group: _SimGroup, rule: Rule, at: datetime) -> None:
         incident = SimulatedIncident(
