@@ -1,0 +1,273 @@
+"""Self-describing formats: JSON lines, logfmt, syslog, access and error logs, journald export.
+
+JSON key names follow the OpenTelemetry log data model, Elastic Common Schema and the Docker
+json-file driver; syslog follows RFC 5424 and RFC 3164; access logs the Common/Combined Log
+Format; journald the ``journalctl -o export`` format.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from .model import (
+    NS,
+    SYSLOG_SEVERITY,
+    Parsed,
+    Record,
+    TimeParser,
+    make_record,
+    normalise_level,
+)
+
+_TIME_KEYS = ("timeUnixNano", "observedTimeUnixNano", "@timestamp", "timestamp", "time", "ts")
+_MORE_TIME_KEYS = ("datetime", "date", "asctime", "eventTime", "t", "Timestamp", "created")
+_LEVEL_KEYS = ("severityText", "level", "log.level", "severity", "lvl", "levelname", "loglevel")
+_MSG_KEYS = ("body", "message", "msg", "log", "MESSAGE", "text", "event")
+
+
+def _flatten_key(obj: dict[str, Any], key: str) -> Any:
+    if key in obj:
+        return obj[key]
+    head, _, tail = key.partition(".")
+    inner = obj.get(head)
+    return inner.get(tail) if tail and isinstance(inner, dict) else None
+
+
+def _first(obj: dict[str, Any], keys: Iterable[str]) -> Any:
+    for key in keys:
+        value = _flatten_key(obj, key)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _number_to_ns(value: float) -> int | None:
+    magnitude = abs(value)
+    for limit, scale in ((1e11, NS), (1e14, 1_000_000), (1e17, 1000), (1e20, 1)):
+        if magnitude < limit:
+            return int(round(value * scale)) if scale > 1 else int(value)
+    return None
+
+
+class JsonFormat:
+    """One JSON object per line; the variant label comes from the keys seen."""
+
+    name = "json"
+    specificity = 1.0
+
+    def __init__(self, timestamps: TimeParser) -> None:
+        self._ts = timestamps
+        self.variants: Counter[str] = Counter()
+
+    def parse(self, line: str) -> Parsed | None:
+        if not line.startswith("{"):
+            return None
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(obj, dict):
+            return None
+        self.variants[_json_variant(obj)] += 1
+        return Parsed(
+            self._time(_first(obj, _TIME_KEYS + _MORE_TIME_KEYS)),
+            _json_level(obj),
+            _as_text(_first(obj, ("logger", "log.logger", "name", "logger_name", "scope"))),
+            _json_message(obj, line),
+        )
+
+    def _time(self, value: Any) -> int | None:
+        if isinstance(value, bool) or value is None:
+            return None
+        if isinstance(value, int | float):
+            return _number_to_ns(value)
+        text = str(value)
+        if text.isdigit():
+            return _number_to_ns(int(text))
+        found = self._ts.parse_value(text)
+        return found.ns if found else None
+
+
+def _json_variant(obj: dict[str, Any]) -> str:
+    if "timeUnixNano" in obj or "severityText" in obj or "severityNumber" in obj:
+        return "json/opentelemetry"
+    if "@timestamp" in obj and ("ecs" in obj or "log.level" in obj or "ecs.version" in obj):
+        return "json/ecs"
+    if "kubernetes" in obj:
+        return "json/kubernetes"
+    if "log" in obj and "stream" in obj:
+        return "json/docker"
+    return "json"
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        inner = value.get("stringValue", value.get("name"))
+        return str(inner) if inner is not None else json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def _json_level(obj: dict[str, Any]) -> str | None:
+    raw = _first(obj, _LEVEL_KEYS)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return SYSLOG_SEVERITY[raw] if 0 <= raw < 8 else None
+    level = normalise_level(str(raw)) if raw is not None else None
+    if level is None and isinstance(obj.get("stream"), str) and obj["stream"] == "stderr":
+        return None
+    return level
+
+
+def _json_message(obj: dict[str, Any], line: str) -> str:
+    value = _as_text(_first(obj, _MSG_KEYS))
+    return value.rstrip("\n") if value is not None else line
+
+
+# --- key=value formats --------------------------------------------------------------------
+
+_LOGFMT_PAIR = re.compile(r'([A-Za-z_][\w.@/-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+
+
+class LogfmtFormat:
+    """``key=value`` pairs (Heroku/Go logfmt), needing a time, level or msg key."""
+
+    name = "logfmt"
+    specificity = 1.0
+
+    def __init__(self, timestamps: TimeParser) -> None:
+        self._ts = timestamps
+
+    def parse(self, line: str) -> Parsed | None:
+        pairs = {k: v.strip('"') for k, v in _LOGFMT_PAIR.findall(line)}
+        if len(pairs) < 2 or not (pairs.keys() & {"time", "ts", "t", "level", "msg", "lvl"}):
+            return None
+        raw_time = pairs.get("time") or pairs.get("ts") or pairs.get("t") or ""
+        found = self._ts.parse_value(raw_time) if raw_time else None
+        ns = found.ns if found else None
+        if ns is None and raw_time.replace(".", "", 1).isdigit():
+            ns = _number_to_ns(float(raw_time))
+        message = pairs.get("msg") or pairs.get("message") or line
+        return Parsed(
+            ns,
+            normalise_level(pairs.get("level") or pairs.get("lvl")),
+            pairs.get("logger") or pairs.get("caller"),
+            message,
+        )
+
+
+# --- syslog, access and error logs --------------------------------------------------------
+
+RFC5424 = re.compile(
+    r"<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<pid>\S+) (?P<msgid>\S+) "
+    r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(?P<msg>.*)"
+)
+RFC3164 = re.compile(
+    r"(?:<(?P<pri>\d{1,3})>)?(?P<ts>[JFMASOND][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?) "
+    r"(?P<host>\S+) (?P<app>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?: ?(?P<msg>.*)"
+)
+ACCESS = re.compile(
+    r'(?P<host>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<req>[^"]*)" '
+    r"(?P<status>\d{3}) (?P<size>\S+)(?P<rest>.*)"
+)
+APACHE_ERROR = re.compile(
+    r"\[(?P<ts>[A-Z][a-z]{2} [^\]]+\d{4})\] \[(?:(?P<module>[\w-]+):)?(?P<level>\w+)\] (?P<msg>.*)"
+)
+NGINX_ERROR = re.compile(
+    r"(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \[(?P<level>\w+)\] (?P<pid>\d+)#\d+: (?P<msg>.*)"
+)
+
+
+class RegexFormat:
+    """A format defined by one anchored regular expression with ts/level/msg groups."""
+
+    specificity = 1.0
+
+    def __init__(self, name: str, regex: re.Pattern[str], timestamps: TimeParser) -> None:
+        self.name = name
+        self._regex = regex
+        self._ts = timestamps
+
+    def parse(self, line: str) -> Parsed | None:
+        m = self._regex.match(line)
+        if m is None:
+            return None
+        groups = m.groupdict()
+        found = (
+            self._ts.parse_value(groups["ts"] or "")
+            if groups.get("ts") not in (None, "-")
+            else None
+        )
+        return Parsed(
+            found.ns if found else None,
+            _regex_level(groups),
+            groups.get("app") or groups.get("module"),
+            _regex_message(groups),
+        )
+
+
+def _regex_level(groups: dict[str, str | None]) -> str | None:
+    if groups.get("status"):
+        status = int(groups["status"] or 0)
+        return "ERROR" if status >= 500 else "WARN" if status >= 400 else "INFO"
+    if groups.get("pri"):
+        return SYSLOG_SEVERITY[int(groups["pri"] or 0) % 8]
+    return normalise_level(groups.get("level"))
+
+
+def _regex_message(groups: dict[str, str | None]) -> str:
+    if groups.get("req") is not None:
+        return f'"{groups["req"]}" {groups["status"]} {groups["size"]}{groups.get("rest") or ""}'
+    return groups.get("msg") or ""
+
+
+def is_journald(lines: Sequence[str]) -> bool:
+    keys = sum(1 for line in lines if line.startswith(("__CURSOR=", "__REALTIME_TIMESTAMP=")))
+    return keys > 0 and sum(1 for line in lines if "=" in line[:64]) >= 0.8 * len(lines)
+
+
+class JournaldFormat:
+    """``journalctl -o export``: blocks of ``FIELD=value`` lines separated by blank lines."""
+
+    name = "journald-export"
+    specificity = 1.0
+
+    def __init__(self, timestamps: TimeParser) -> None:
+        self._ts = timestamps
+
+    def parse(self, line: str) -> Parsed | None:
+        return Parsed(None, None, None, line) if line.startswith("__CURSOR=") else None
+
+    def block(self, fields: dict[str, str]) -> Parsed:
+        """Parse one entry's fields."""
+        realtime = fields.get("__REALTIME_TIMESTAMP", "")
+        ns = int(realtime) * 1000 if realtime.isdigit() else None
+        priority = fields.get("PRIORITY", "")
+        level = SYSLOG_SEVERITY[int(priority) % 8] if priority.isdigit() else None
+        logger = fields.get("SYSLOG_IDENTIFIER") or fields.get("_SYSTEMD_UNIT")
+        return Parsed(ns, level, logger, fields.get("MESSAGE", ""))
+
+
+def journald_records(lines: Iterable[tuple[int, str]], fmt: JournaldFormat) -> Iterator[Record]:
+    fields: dict[str, str] = {}
+    first = 0
+    for number, line in lines:
+        if not line.strip():
+            if fields:
+                yield make_record(first, fmt.block(fields), _export_text(fields))
+            fields = {}
+            continue
+        if not fields:
+            first = number
+        key, _, value = line.partition("=")
+        fields[key] = value
+    if fields:
+        yield make_record(first, fmt.block(fields), _export_text(fields))
+
+
+def _export_text(fields: dict[str, str]) -> str:
+    return "\n".join(f"{key}={value}" for key, value in fields.items())
