@@ -6,7 +6,6 @@ checked to have worked is how postmortem actions quietly fail to prevent the nex
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warroom.actors import Actor, require_writer
@@ -168,12 +167,6 @@ def _get(session: Session, action_id: int) -> ActionItem:
     if row is None:
         raise NotFound(f"action item {action_id}")
     return row
-
-
-def find_action_ids(session: Session, postmortem_id: int) -> list[int]:
-    return list(
-        session.scalars(select(ActionItem.id).where(ActionItem.postmortem_id == postmortem_id))
-    )
 
 
 def _audit(

@@ -4,7 +4,7 @@ recurring problems (mounted under /api/v1)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -348,7 +348,7 @@ def chaos_experiment(
     class_id: str,
     service: str | None = None,
     health_url: str | None = None,
-) -> Any:
+) -> Response:
     text = problems.chaos_experiment(
         db, actor, class_id=class_id, service=service, health_url=health_url
     )

@@ -17,7 +17,7 @@ from warroom.audit.service import append_entry
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.db.uow import UnitOfWork
-from warroom.errors import Conflict, FieldError, InvalidInput, NotFound
+from warroom.errors import Conflict, NotFound
 from warroom.learning.documents import Document, put_document, teams_by_service
 from warroom.learning.markdown import adr_filename, adr_markdown
 from warroom.learning.models import DecisionRecord
@@ -167,10 +167,3 @@ def _audit(
         object_id=row.number,
         summary=summary,
     )
-
-
-def check_number(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise InvalidInput("not an ADR number", [FieldError("number", value)]) from exc

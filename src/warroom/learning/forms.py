@@ -30,6 +30,13 @@ def lines(form: FormData, name: str) -> list[str]:
     ]
 
 
+def number(form: FormData, name: str) -> int:
+    value = text(form, name)
+    if not value.isdigit():
+        raise InvalidInput(f"{name} is not a number", [FieldError(name, "expected a number")])
+    return int(value)
+
+
 def day(form: FormData, name: str) -> date | None:
     value = text(form, name)
     if not value:

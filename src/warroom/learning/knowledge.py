@@ -3,20 +3,20 @@ import of historical postmortems and the refresh of incident documents.
 
 Ranking comes from the dialect's full-text engine (`search_backends`); filters (kind, service,
 team, factor, severity, dates) are applied in the same SQL, so a filtered search is exact and
-not a filtered top-N. Facet counts are computed over every match of the query (capped), so
-they say how many results each refinement would leave.
+not a filtered top-N. Facet counts are computed over the best 500 matches (the ones a person
+refines), which keeps a broad query on 10,000 documents fast; the total counts every match.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, Subquery, literal, select
+from sqlalchemy import Row, Select, Subquery, func, literal, select
 from sqlalchemy.orm import Session
 
 from warroom.actors import Actor, require_staff, require_writer
@@ -45,7 +45,7 @@ from warroom.learning.schemas import (
 )
 from warroom.learning.search_backends import backend_for
 
-FACET_SCAN = 2000
+FACET_SCAN = 500
 SNIPPET = 220
 URLS = {
     DocKind.INCIDENT: "/incidents/{}",
@@ -78,27 +78,47 @@ def search(
     statement = _filtered(_base(ranked), filters)
     with db.read_session() as session:
         rows = session.execute(statement.limit(FACET_SCAN)).all()
-    hits = [_hit(row[0], float(row[1]), query) for row in rows[offset : offset + limit]]
-    return SearchResult(
-        query=query, total=len(rows), hits=hits, facets=_facets([row[0] for row in rows])
-    )
+        total = len(rows)
+        if total == FACET_SCAN:
+            counted = statement.order_by(None).subquery()
+            total = session.scalar(select(func.count()).select_from(counted)) or total
+        page = rows[offset : offset + limit]
+        docs = {
+            doc.id: doc
+            for doc in session.scalars(
+                select(SearchDocument).where(SearchDocument.id.in_([row.id for row in page]))
+            )
+        }
+    hits = [_hit(docs[row.id], float(row.rank), query) for row in page]
+    return SearchResult(query=query, total=total, hits=hits, facets=_facets(rows))
 
 
-def _base(ranked: Subquery | None) -> Select[SearchDocument, float]:
+Light = Select[int, str, str, str, str, str, datetime, float]
+_LIGHT = (
+    SearchDocument.id,
+    SearchDocument.kind,
+    SearchDocument.services,
+    SearchDocument.teams,
+    SearchDocument.factors,
+    SearchDocument.severity,
+    SearchDocument.occurred_at,
+)
+
+
+def _base(ranked: Subquery | None) -> Light:
+    """Only the facet columns: bodies are read for the page of hits alone."""
     if ranked is None:
-        return select(SearchDocument, literal(0.0)).order_by(
+        return select(*_LIGHT, literal(0.0).label("rank")).order_by(
             SearchDocument.occurred_at.desc(), SearchDocument.id.desc()
         )
     return (
-        select(SearchDocument, ranked.c.rank)
+        select(*_LIGHT, ranked.c.rank.label("rank"))
         .join(ranked, ranked.c.id == SearchDocument.id)
         .order_by(ranked.c.rank.desc(), SearchDocument.id.desc())
     )
 
 
-def _filtered(
-    statement: Select[SearchDocument, float], filters: SearchFilters
-) -> Select[SearchDocument, float]:
+def _filtered(statement: Light, filters: SearchFilters) -> Light:
     if filters.kind:
         statement = statement.where(SearchDocument.kind == filters.kind.value)
     for column, value in (
@@ -146,7 +166,9 @@ def snippet(body: str, query: str) -> str:
     return ("…" if start else "") + text + ("…" if start + SNIPPET < len(flat) else "")
 
 
-def _facets(docs: list[SearchDocument]) -> dict[str, dict[str, int]]:
+def _facets(
+    docs: Sequence[Row[int, str, str, str, str, str, datetime, float]],
+) -> dict[str, dict[str, int]]:
     counters: dict[str, Counter[str]] = {
         name: Counter() for name in ("kind", "service", "team", "factor", "severity", "year")
     }
@@ -213,13 +235,12 @@ def import_jsonl(uow: UnitOfWork, actor: Actor, *, text: str) -> ImportReport:
     counts = Counter[str]()
     with uow:
         taxonomy = taxonomy_in(uow.session)
-        for line, external_id, data, url in parsed:
+        for _line, external_id, data, url in parsed:
             known = [f for f in data.factors if f in taxonomy]
             if not known:
                 known = [s.key for s in suggest_factors(_text(data), taxonomy)[:3]]
             data = data.model_copy(update={"factors": known})
             counts[_upsert(uow.session, actor, external_id, data, url, teams)] += 1
-            del line
         append_entry(
             uow.session,
             actor,

@@ -13,11 +13,12 @@ from starlette.datastructures import FormData
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from warroom.actors import Actor
+from warroom.db.engine import Database
 from warroom.db.uow import UnitOfWork
 from warroom.http.deps import CurrentActor, DbDep, FormCsrf, UowDep
 from warroom.http.templating import render
 from warroom.learning import actions, decisions, postmortems, queries, runbooks
-from warroom.learning.forms import day, lines, parse, raw, text
+from warroom.learning.forms import day, lines, number, parse, raw, text
 from warroom.learning.markdown import postmortem_markdown
 from warroom.learning.schemas import (
     SECTION_KEYS,
@@ -74,7 +75,7 @@ def postmortem_list(
 
 @router.post("/postmortems/from-incident")
 def from_incident(form: FormCsrf, uow: UowDep, actor: CurrentActor) -> Response:
-    incident_id = int(text(form, "incident_id") or 0)
+    incident_id = number(form, "incident_id")
     existing = queries.find_postmortem_for_incident(uow.db, actor, incident_id=incident_id)
     if existing is not None:
         return _see(f"/postmortems/{existing}")
@@ -90,7 +91,7 @@ def editor(request: Request, db: DbDep, actor: CurrentActor, postmortem_id: int)
 
 def _editor(
     request: Request,
-    db: Any,
+    db: Database,
     actor: Actor,
     sections: dict[str, str],
     findings: list[Any],
@@ -265,10 +266,8 @@ def runbook_page(request: Request, db: DbDep, actor: CurrentActor, service: str)
 def runbook_form(form: FormCsrf, uow: UowDep, actor: CurrentActor, service: str) -> Response:
     body = raw(form, "body")
     if text(form, "op") == "propose":
-        pm = text(form, "postmortem_id")
-        data = ProposalCreate(
-            body=body, rationale=text(form, "rationale"), postmortem_id=int(pm) if pm else None
-        )
+        pm = number(form, "postmortem_id") if text(form, "postmortem_id") else None
+        data = ProposalCreate(body=body, rationale=text(form, "note"), postmortem_id=pm)
         runbooks.propose_change(uow, actor, service=service, data=data)
     else:
         write = parse(
