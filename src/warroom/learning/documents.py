@@ -24,6 +24,8 @@ from warroom.learning.schemas import DocKind
 from warroom.learning.search_backends import backend_for
 
 MAX_BODY = 100_000
+# Similarity is computed on demand over many narratives: a summary-sized text is what it needs.
+MAX_NARRATIVE = 2_000
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def put_document(
         session.add(row)
     row.title = doc.title[:300]
     row.body = doc.body[:MAX_BODY]
-    row.narrative = (doc.narrative or f"{doc.title}\n{doc.body}")[:MAX_BODY]
+    row.narrative = (doc.narrative or f"{doc.title}\n{doc.body}")[:MAX_NARRATIVE]
     row.services = facet_text(doc.services)
     row.teams = facet_text(teams[s] for s in doc.services if s in teams)
     row.factors = facet_text(doc.factors)

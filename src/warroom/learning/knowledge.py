@@ -345,7 +345,7 @@ def _record(record: object) -> tuple[str, PostmortemCreate, str]:
             "sections": {
                 "summary": summary.strip(),
                 "factors_notes": _labels(record),
-                "lessons": details.strip() if isinstance(details, str) else "",
+                "timeline": details.strip() if isinstance(details, str) else "",
             },
         }
     )

@@ -73,7 +73,7 @@ def postmortem_document(row: Postmortem) -> Document:
         title=row.title,
         body="\n".join(str(sections.get(key, "")) for key in SECTION_KEYS),
         narrative="\n".join(
-            [row.title, *(str(sections.get(key, "")) for key in NARRATIVE_SECTIONS)]
+            [row.title, *(str(sections.get(key, ""))[:600] for key in NARRATIVE_SECTIONS)]
         ),
         services=tuple(row.services or ()),
         factors=tuple(row.factors or ()),

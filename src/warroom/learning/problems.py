@@ -39,8 +39,10 @@ from warroom.learning.schemas import (
     SimilarIncident,
     SimilarPanel,
 )
+from warroom.learning.search_backends import backend_for
 
 MAX_EVENTS = 3000
+CANDIDATES = 100
 _WORD = re.compile(r"[a-z][a-z0-9-]+")
 MIN_SCORE = 0.15
 
@@ -178,6 +180,8 @@ def similar_to_incident(
         if not (e.kind is DocKind.INCIDENT and e.ref_id == incident_id)
         and not (e.kind is DocKind.POSTMORTEM and e.ref_id == own_pm)
     ]
+    if len(events) > CANDIDATES:
+        events = _candidates(db, events, target, detail.services)
     if not events:
         return SimilarPanel(similar=[], known_class=None)
     factors = own_factors or tuple(s.key for s in suggest_factors(target)[:3])
@@ -188,6 +192,23 @@ def similar_to_incident(
         if score >= MIN_SCORE
     ]
     return SimilarPanel(similar=similar, known_class=_known_class(events, vectors, target))
+
+
+def _candidates(
+    db: Database, events: Sequence[Event], target: str, services: Sequence[str]
+) -> list[Event]:
+    """The events worth embedding: the best full-text matches of the incident's words, and the
+    latest events on its services. Embedding is fitted per call, so fewer texts, faster page."""
+    words = [w for w in dict.fromkeys(_WORD.findall(target.lower())) if len(w) > 3][:24]
+    keep: set[int] = set()
+    ranked = backend_for(db.dialect).ranked(" or ".join(words)) if words else None
+    if ranked is not None:
+        query = select(ranked.c.id).order_by(ranked.c.rank.desc()).limit(CANDIDATES)
+        with db.read_session() as session:
+            keep.update(session.scalars(query))
+    shared = [e.doc_id for e in events if set(e.services) & set(services)]
+    keep.update(shared[-CANDIDATES // 2 :])
+    return [e for e in events if e.doc_id in keep]
 
 
 def _similar(
