@@ -11,6 +11,7 @@ own (linked from the panel, and usable without the incident page).
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from fastapi import APIRouter, Request
@@ -18,12 +19,14 @@ from jinja2 import Environment
 from starlette.responses import PlainTextResponse, Response
 
 from warroom.actors import Actor, Role
+from warroom.errors import WarroomError
 from warroom.http.deps import CurrentActor, DbDep
 from warroom.http.templating import render
 from warroom.learning import knowledge, problems
 from warroom.learning.schemas import DocKind, SearchFilters, SimilarPanel
 
 router = APIRouter()
+logger = logging.getLogger(__name__)
 FACET_NAMES = ("kind", "service", "team", "factor", "severity")
 
 
@@ -100,7 +103,12 @@ def similar_panel(request: Request, incident_id: int) -> SimilarPanel | None:
     actor: Actor | None = getattr(request.state, "actor", None)
     if actor is None or actor.role is Role.EXTERNAL:
         return None
-    return problems.similar_to_incident(request.app.state.db, actor, incident_id=incident_id)
+    try:
+        return problems.similar_to_incident(request.app.state.db, actor, incident_id=incident_id)
+    except (WarroomError, ValueError):
+        # The incident page must render even if this optional panel cannot.
+        logger.exception("similar incidents panel failed for incident %s", incident_id)
+        return None
 
 
 def install_template_hooks(env: Environment) -> None:

@@ -26,7 +26,12 @@ from warroom.db.engine import Database
 from warroom.db.uow import UnitOfWork
 from warroom.engines.taxonomy import suggest_factors
 from warroom.incidents import queries as incident_queries
-from warroom.learning.documents import facet_values, put_document, teams_by_service
+from warroom.learning.documents import (
+    drop_document,
+    facet_values,
+    put_document,
+    teams_by_service,
+)
 from warroom.learning.models import Postmortem, SearchDocument
 from warroom.learning.postmortems import (
     incident_document,
@@ -195,6 +200,7 @@ def reindex(uow: UnitOfWork, actor: Actor) -> int:
     with uow:
         for detail in details:
             put_document(uow.session, incident_document(detail), teams=teams, now=now)
+        _drop_stale_incidents(uow.session, {detail.id for detail in details})
         for row in uow.session.scalars(select(Postmortem)):
             index_postmortem(uow.session, row, teams)
         append_entry(
@@ -207,6 +213,15 @@ def reindex(uow: UnitOfWork, actor: Actor) -> int:
         )
         uow.commit()
     return len(details)
+
+
+def _drop_stale_incidents(session: Session, current: set[int]) -> None:
+    """Documents of incidents that were deleted or became workstreams leave the index."""
+    stale = session.scalars(
+        select(SearchDocument.ref_id).where(SearchDocument.kind == DocKind.INCIDENT.value)
+    ).all()
+    for ref_id in set(stale) - current:
+        drop_document(session, kind=DocKind.INCIDENT, ref_id=ref_id)
 
 
 def _all_incidents(db: Database, actor: Actor) -> Iterator[Any]:
