@@ -17,8 +17,9 @@ from warroom.audit import cli as audit_cli
 from warroom.catalog import cli as catalog_cli
 from warroom.clikit import CliState, state, stderr, stdout
 from warroom.db.migrate import current_revision, head_revision, upgrade
-from warroom.incidents import cli as incidents_cli
+from warroom.diagnosis import cli as diagnosis_cli
 from warroom.errors import WarroomError
+from warroom.incidents import cli as incidents_cli
 from warroom.intake import cli as intake_cli
 from warroom.learning import cli as learning_cli
 
@@ -43,6 +44,7 @@ app.add_typer(learning_cli.postmortem, name="postmortem")
 app.add_typer(learning_cli.action_items, name="actions")
 app.add_typer(learning_cli.adr, name="adr")
 app.add_typer(learning_cli.chaos, name="chaos")
+app.command("analyze")(diagnosis_cli.analyze)
 
 
 def _version(value: bool) -> None:
