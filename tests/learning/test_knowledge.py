@@ -10,8 +10,10 @@ import pytest
 
 from tests.conftest import SYSTEM
 from tests.learning.helpers import UowFactory, resolved_incident, seed_catalog, written
+from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.learning import actions, decisions, knowledge, postmortems, problems, runbooks
+from warroom.learning.documents import Document, put_document
 from warroom.learning.schemas import (
     ActionCreate,
     AdrCreate,
@@ -190,3 +192,24 @@ def test_problem_classes_group_one_failure_mode_across_systems(
     experiment = json.loads(problems.chaos_experiment(db, SYSTEM, class_id=certs.id))
     assert experiment["steady-state-hypothesis"]["probes"]
     assert experiment["method"]
+
+
+def test_reindex_picks_up_incidents_and_drops_deleted_ones(
+    new_uow: UowFactory, db: Database
+) -> None:
+    seed_catalog(new_uow)
+    incident_id = resolved_incident(new_uow, title="Ledger drift after clock step")
+    assert knowledge.search(db, SYSTEM, query="ledger drift").total == 0
+    assert knowledge.reindex(new_uow(), SYSTEM) == 1
+    assert knowledge.search(db, SYSTEM, query="ledger drift").hits[0].ref_id == incident_id
+    with new_uow() as uow:
+        put_document(
+            uow.session,
+            Document(kind=DocKind.INCIDENT, ref_id=999, title="Ghost ledger", body="gone"),
+            teams={},
+            now=utcnow(),
+        )
+        uow.commit()
+    assert knowledge.search(db, SYSTEM, query="ghost").total == 1
+    knowledge.reindex(new_uow(), SYSTEM)
+    assert knowledge.search(db, SYSTEM, query="ghost").total == 0
