@@ -128,3 +128,21 @@ def test_runbook_and_decision_pages_use_csrf_forms(
     )
     assert "+new" in proposed.text
     assert client.post("/runbooks/auth", data={"body": "x"}).status_code == 403
+
+
+def test_the_optional_live_check_script_uses_the_api_with_the_csrf_header(
+    browser_login: Login, responder: Person, new_uow: UowFactory
+) -> None:
+    pm = written(new_uow, "Outage", "A bad deploy of the config rolled out everywhere.")
+    client = browser_login(responder)
+    page = client.get(f"/postmortems/{pm.id}")
+    assert 'src="/learning/check.js"' in page.text and 'id="live-findings"' in page.text
+    assert "Suggested from the text" in page.text and "Change and configuration" in page.text
+    script = client.get("/learning/check.js")
+    assert script.status_code == 200 and "language-check" in script.text
+    body = {"summary": "Obviously the operator was careless."}
+    assert client.post("/api/v1/language-check", json=body).status_code == 403
+    checked = client.post(
+        "/api/v1/language-check", json=body, headers={"X-CSRF-Token": csrf_from(page.text)}
+    )
+    assert checked.status_code == 200 and len(checked.json()) >= 2

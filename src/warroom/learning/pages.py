@@ -6,11 +6,12 @@ posts the text and shows the findings without saving it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 
 from warroom.actors import Actor
 from warroom.db.engine import Database
@@ -41,6 +42,15 @@ router = APIRouter()
 
 def _see(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
+
+
+CHECK_SCRIPT = Path(__file__).parent / "static" / "check.js"
+
+
+@router.get("/learning/check.js")
+def check_script() -> Response:
+    """The editor's optional live language check (the page works without it)."""
+    return FileResponse(CHECK_SCRIPT, media_type="text/javascript")
 
 
 @router.get("/learning")
@@ -108,6 +118,7 @@ def _editor(
         "findings": findings,
         "checked": checked,
         "factors": queries.list_factors(db, actor),
+        "suggested": queries.suggest_factors_for(db, sections)[:5],
         "kinds": list(ActionKind),
         "priorities": list(Priority),
         "editable": pm.status is not PostmortemStatus.PUBLISHED,

@@ -15,7 +15,14 @@ from warroom.actors import Actor, require_staff
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.engines.blameless import check_text
-from warroom.engines.taxonomy import DEFAULT_TAXONOMY, Factor, Taxonomy, merge_factors
+from warroom.engines.taxonomy import (
+    DEFAULT_TAXONOMY,
+    Factor,
+    FactorSuggestion,
+    Taxonomy,
+    merge_factors,
+    suggest_factors,
+)
 from warroom.errors import NotFound
 from warroom.learning.models import (
     ActionItem,
@@ -68,6 +75,13 @@ def list_factors(db: Database, actor: Actor) -> list[FactorOut]:
         )
         for f in taxonomy.factors
     ]
+
+
+def suggest_factors_for(db: Database, sections: dict[str, str]) -> list[FactorSuggestion]:
+    """Factors the write-up seems to describe, with the words behind each, for the editor."""
+    with db.read_session() as session:
+        taxonomy = taxonomy_in(session)
+    return suggest_factors("\n".join(sections.values()), taxonomy)
 
 
 # --- language check ------------------------------------------------------------------------
