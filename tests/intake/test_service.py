@@ -236,7 +236,7 @@ def test_a_rotated_credential_stops_working(
 
 def test_only_admins_create_integrations(new_uow: Callable[[], UnitOfWork]) -> None:
     responder = Actor(user_id=1, label="r@example.com", role=Role.RESPONDER)
-    data = IntegrationCreate(kind="pagerduty", name="pd")  # type: ignore[arg-type]
+    data = IntegrationCreate(kind="pagerduty", name="pd")
     with pytest.raises(PermissionDenied):
         service.create_integration(new_uow(), responder, data=data)
 
