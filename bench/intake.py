@@ -14,6 +14,7 @@ figure is warroom's alerts/s as a share of the ceiling (target >= 50 %, p99 < 50
 server's RSS is sampled through the run to show memory stays flat.
 
 Usage: python bench/intake.py [--alerts 20000] [--concurrency 8] [--max-seconds 120]
+       [--resolve-every 10]   # 0: repeats only after the first round (the steady state)
        [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--no-postgres]
 """
 
@@ -101,7 +102,7 @@ def notification(key: int, resolved: bool) -> bytes:
     return json.dumps(body).encode()
 
 
-def requests(count: int, credential: str) -> Iterator[bytes]:
+def requests(count: int, credential: str, resolve_every: int = 10) -> Iterator[bytes]:
     bodies = {
         (key, resolved): notification(key, resolved)
         for key in range(DISTINCT_ALERTS)
@@ -109,7 +110,8 @@ def requests(count: int, credential: str) -> Iterator[bytes]:
     }
     for index in range(count):
         key, round_ = index % DISTINCT_ALERTS, index // DISTINCT_ALERTS
-        body = bodies[(key, round_ % 10 == 9)]
+        resolving = resolve_every > 0 and round_ % resolve_every == resolve_every - 1
+        body = bodies[(key, resolving)]
         head = (
             f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Authorization: Bearer {credential}\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -160,7 +162,7 @@ async def _sample_rss(pid: int, result: Result) -> None:
 
 
 async def _load(port: int, pid: int, result: Result, args: argparse.Namespace, cred: str) -> None:
-    work = requests(args.alerts, cred)
+    work = requests(args.alerts, cred, args.resolve_every)
     deadline = time.perf_counter() + args.max_seconds
     sampler = asyncio.create_task(_sample_rss(pid, result))
     started = time.perf_counter()
@@ -282,7 +284,8 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
     print(f"Machine: {machine()}")
     print(
         f"Load: {args.alerts} alerts per target ({DISTINCT_ALERTS} distinct, resolved every "
-        f"10th round), {args.concurrency} keep-alive connections, loopback, one uvicorn worker"
+        f"{args.resolve_every or 'no'} round(s)), {args.concurrency} keep-alive connections, "
+        "loopback, one uvicorn worker"
     )
     header = (
         f"{'target':<20}{'alerts':>8}{'s':>8}{'alerts/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
@@ -307,6 +310,9 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--max-seconds", type=float, default=120.0)
+    parser.add_argument(
+        "--resolve-every", type=int, default=10, help="resolve every Nth round (0: never)"
+    )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get(
