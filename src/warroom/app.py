@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
 
 from warroom import __version__
 from warroom.accounts import api as accounts_api
@@ -21,7 +20,7 @@ from warroom.config import Settings
 from warroom.db.engine import Database, open_database
 from warroom.db.migrate import check_schema
 from warroom.http import health, home
-from warroom.http.csrf import CSRF_COOKIE
+from warroom.http.headers import BrowserHeaders
 from warroom.http.limits import BodySizeLimit
 from warroom.http.problems import install_problem_handlers
 from warroom.http.templating import build_environment
@@ -39,13 +38,6 @@ DOMAIN_TEMPLATE_DIRS = [
     Path(__file__).parent / domain / "templates"
     for domain in ("accounts", "audit", "catalog", "incidents", "intake", "learning")
 ]
-SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'self'; img-src 'self' data:; "
-    "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "same-origin",
-}
 
 
 def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
@@ -72,7 +64,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.templates = build_environment(DOMAIN_TEMPLATE_DIRS)
     learning_kbpages.install_template_hooks(app.state.templates)
     install_problem_handlers(app)
-    app.middleware("http")(_browser_cookies_and_headers)
+    app.add_middleware(BrowserHeaders, secure_cookies=settings.secure_cookies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in (health.router, accounts_api.router, catalog_api.router, audit_api.router):
         app.include_router(router, prefix="/api/v1")
@@ -88,18 +80,3 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.include_router(learning_kbpages.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
-
-
-async def _browser_cookies_and_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    nonce = getattr(request.state, "new_csrf_nonce", None)
-    if nonce and CSRF_COOKIE not in request.cookies:
-        settings: Settings = request.app.state.settings
-        response.set_cookie(
-            CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=settings.secure_cookies
-        )
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
