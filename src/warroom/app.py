@@ -19,6 +19,8 @@ from warroom.catalog import pages as catalog_pages
 from warroom.config import Settings
 from warroom.db.engine import Database, open_database
 from warroom.db.migrate import check_schema
+from warroom.diagnosis import api as diagnosis_api
+from warroom.diagnosis import pages as diagnosis_pages
 from warroom.http import health, home
 from warroom.http.headers import BrowserHeaders
 from warroom.http.limits import BodySizeLimit
@@ -36,7 +38,7 @@ from warroom.learning import pages as learning_pages
 STATIC_DIR = Path(__file__).parent / "http" / "static"
 DOMAIN_TEMPLATE_DIRS = [
     Path(__file__).parent / domain / "templates"
-    for domain in ("accounts", "audit", "catalog", "incidents", "intake", "learning")
+    for domain in ("accounts", "audit", "catalog", "diagnosis", "incidents", "intake", "learning")
 ]
 
 
@@ -63,9 +65,15 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.db = db
     app.state.templates = build_environment(DOMAIN_TEMPLATE_DIRS)
     learning_kbpages.install_template_hooks(app.state.templates)
+    diagnosis_pages.install_template_hooks(app.state.templates)
     install_problem_handlers(app)
     app.add_middleware(BrowserHeaders, secure_cookies=settings.secure_cookies)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    bundle_limit = settings.max_bundle_bytes + diagnosis_api.MULTIPART_SLACK
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        path_limits=[(diagnosis_api.UPLOAD_PATHS, bundle_limit)],
+    )
     for router in (health.router, accounts_api.router, catalog_api.router, audit_api.router):
         app.include_router(router, prefix="/api/v1")
     for router in (home.router, accounts_pages.router, catalog_pages.router, audit_pages.router):
@@ -78,5 +86,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.include_router(learning_api.router, prefix="/api/v1")
     app.include_router(learning_pages.router, include_in_schema=False)
     app.include_router(learning_kbpages.router, include_in_schema=False)
+    app.include_router(diagnosis_api.router, prefix="/api/v1")
+    app.include_router(diagnosis_pages.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -18,6 +18,7 @@ from warroom.catalog import cli as catalog_cli
 from warroom.clikit import CliState, state, stderr, stdout
 from warroom.db.migrate import current_revision, head_revision, upgrade
 from warroom.diagnosis import cli as diagnosis_cli
+from warroom.diagnosis import jobs_cli as diagnosis_jobs_cli
 from warroom.errors import WarroomError
 from warroom.incidents import cli as incidents_cli
 from warroom.intake import cli as intake_cli
@@ -45,6 +46,7 @@ app.add_typer(learning_cli.action_items, name="actions")
 app.add_typer(learning_cli.adr, name="adr")
 app.add_typer(learning_cli.chaos, name="chaos")
 app.command("analyze")(diagnosis_cli.analyze)
+app.add_typer(diagnosis_jobs_cli.app, name="diagnosis")
 
 
 def _version(value: bool) -> None:

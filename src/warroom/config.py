@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body accepted, in bytes; larger bodies get 413.",
     )
+    max_bundle_bytes: int = Field(
+        default=200_000_000,
+        ge=1024,
+        description="Largest log bundle uploaded to an incident, in bytes (stored in the "
+        "database, analysed in the background); larger uploads get 413.",
+    )
     session_lifetime_s: int = Field(
         default=12 * 3600, ge=60, description="How long a browser login stays valid, in seconds."
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import HTTPException
@@ -23,19 +25,33 @@ class BodyTooLarge(HTTPException):
 
 
 class BodySizeLimit:
-    """Reject bodies over `max_bytes`: by Content-Length up front, or while streaming."""
+    """Reject bodies over `max_bytes`: by Content-Length up front, or while streaming.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `path_limits` gives paths matching a pattern their own limit (log bundle uploads may be far
+    larger than any other body).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        path_limits: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = tuple(path_limits)
+
+    def _limit(self, path: str) -> int:
+        return next((limit for p, limit in self.path_limits if p.match(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope.get("path", ""))
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._reject(scope, send)
+        if declared is not None and declared > max_bytes:
+            await self._reject(scope, send, max_bytes)
             return
         received = 0
         response_started = False
@@ -45,8 +61,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > max_bytes:
+                    raise BodyTooLarge(max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -59,10 +75,10 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await self._reject(scope, send)
+                await self._reject(scope, send, max_bytes)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
-        error = PayloadTooLarge(f"the request body is larger than {self.max_bytes} bytes")
+    async def _reject(self, scope: Scope, send: Send, max_bytes: int) -> None:
+        error = PayloadTooLarge(f"the request body is larger than {max_bytes} bytes")
         body = json.dumps(_problem(error, scope.get("path", ""))).encode()
         await send(
             {
