@@ -24,6 +24,7 @@ from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.db.uow import UnitOfWork
 from warroom.diagnosis import queries, service, worker
+from warroom.diagnosis.api import UPLOAD_PATHS
 from warroom.diagnosis.schemas import BundleStatus, Claim
 from warroom.incidents.queries import get_timeline
 
@@ -109,6 +110,26 @@ def test_the_report_page_and_the_panel_show_the_analysis(
     report = browser.get(link)
     assert report.status_code == 200 and "Cross-system diagnosis" in report.text
     assert "script-src" not in report.headers["content-security-policy"]
+
+
+def test_viewers_see_the_panel_without_the_upload_form(
+    browser_login: Callable[[Person], TestClient],
+    viewer: Person,
+    make_incident: Callable[[], int],
+) -> None:
+    page = login_page(browser_login(viewer), make_incident())
+    assert "Log bundles" in page and "Upload and analyse" not in page
+
+
+def login_page(browser: TestClient, incident_id: int) -> str:
+    return browser.get(f"/incidents/{incident_id}").text
+
+
+def test_upload_paths_alone_get_the_bundle_body_limit() -> None:
+    assert UPLOAD_PATHS.match("/api/v1/incidents/7/log-bundles")
+    assert UPLOAD_PATHS.match("/incidents/7/log-bundles/upload")
+    assert not UPLOAD_PATHS.match("/incidents/7/log-bundles")
+    assert not UPLOAD_PATHS.match("/api/v1/incidents/7/notes")
 
 
 def test_the_upload_form_needs_the_csrf_token(

@@ -18,7 +18,9 @@ from warroom.http.deps import CurrentActor, DbDep, SettingsDep, UowDep
 
 router = APIRouter(tags=["diagnosis"], lifespan=worker.lifespan)
 ONE: Final = "/incidents/{incident_id}/log-bundles"
-UPLOAD_PATHS: Final = re.compile(r"^(/api/v1)?/incidents/\d+/log-bundles(/upload)?$")
+UPLOAD_PATHS: Final = re.compile(
+    r"^(/api/v1/incidents/\d+/log-bundles|/incidents/\d+/log-bundles/upload)$"
+)
 """Paths whose bodies may reach `max_bundle_bytes` (the app's body-size limit exempts them)."""
 MULTIPART_SLACK: Final = 64 * 1024
 
