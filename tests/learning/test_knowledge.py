@@ -199,7 +199,8 @@ def test_reindex_picks_up_incidents_and_drops_deleted_ones(
 ) -> None:
     seed_catalog(new_uow)
     incident_id = resolved_incident(new_uow, title="Ledger drift after clock step")
-    assert knowledge.search(db, SYSTEM, query="ledger drift").total == 0
+    # indexed live: found before any reindex
+    assert knowledge.search(db, SYSTEM, query="ledger drift").total == 1
     assert knowledge.reindex(new_uow(), SYSTEM) == 1
     assert knowledge.search(db, SYSTEM, query="ledger drift").hits[0].ref_id == incident_id
     with new_uow() as uow:

@@ -426,3 +426,27 @@ def public_status(db: Database) -> list[PublicIncident]:
         for row in rows
         if updates[row.id]
     ]
+
+
+# --- change feed (for domains that keep a derived copy, e.g. the knowledge base) -----------
+
+
+def incident_versions_in(
+    session: Session, *, since: datetime | None, limit: int
+) -> list[tuple[int, datetime, bool]]:
+    """(id, updated_at, is_workstream) of incidents changed at or after `since`, oldest first.
+
+    Every change to an incident moves its `updated_at`, so a reader that remembers the version
+    it derived something from can tell what to refresh without this domain knowing about it.
+    """
+    query = select(Incident.id, Incident.updated_at, Incident.parent_id)
+    if since is not None:
+        query = query.where(Incident.updated_at >= since)
+    rows = session.execute(query.order_by(Incident.updated_at, Incident.id).limit(limit)).all()
+    return [(row.id, row.updated_at, row.parent_id is not None) for row in rows]
+
+
+def incident_details_in(session: Session, incident_ids: Sequence[int]) -> list[IncidentDetail]:
+    """Full records of these incidents (no access check: for system readers only)."""
+    rows = session.scalars(select(Incident).where(Incident.id.in_(incident_ids))).all()
+    return [incident_detail(session, row) for row in rows]

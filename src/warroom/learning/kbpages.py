@@ -22,10 +22,10 @@ from warroom.actors import Actor, Role
 from warroom.errors import WarroomError
 from warroom.http.deps import CurrentActor, DbDep
 from warroom.http.templating import render
-from warroom.learning import knowledge, problems
+from warroom.learning import knowledge, live, problems
 from warroom.learning.schemas import DocKind, SearchFilters, SimilarPanel
 
-router = APIRouter()
+router = APIRouter(lifespan=live.make_lifespan(problems.warm))
 logger = logging.getLogger(__name__)
 FACET_NAMES = ("kind", "service", "team", "factor", "severity")
 
@@ -104,7 +104,9 @@ def similar_panel(request: Request, incident_id: int) -> SimilarPanel | None:
     if actor is None or actor.role is Role.EXTERNAL:
         return None
     try:
-        return problems.similar_to_incident(request.app.state.db, actor, incident_id=incident_id)
+        return problems.similar_to_incident(
+            request.app.state.db, actor, incident_id=incident_id, catch_up=False
+        )
     except (WarroomError, ValueError):
         # The incident page must render even if this optional panel cannot.
         logger.exception("similar incidents panel failed for incident %s", incident_id)

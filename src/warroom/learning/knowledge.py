@@ -26,6 +26,7 @@ from warroom.db.engine import Database
 from warroom.db.uow import UnitOfWork
 from warroom.engines.taxonomy import suggest_factors
 from warroom.incidents import queries as incident_queries
+from warroom.learning import live
 from warroom.learning.documents import (
     drop_document,
     facet_values,
@@ -76,6 +77,7 @@ def search(
 ) -> SearchResult:
     """Ranked matches of `query` (all documents, newest first, when it is empty)."""
     require_staff(actor, action="searching the knowledge base")
+    live.catch_up(db)
     filters = filters or SearchFilters()
     ranked = backend_for(db.dialect).ranked(query) if query.strip() else None
     if query.strip() and ranked is None:

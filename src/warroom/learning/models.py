@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warroom.db.base import Base, UTCDateTime
@@ -199,3 +208,24 @@ class SearchDocument(Base):
     factors: Mapped[str] = mapped_column(Text, default="")
     severity: Mapped[str] = mapped_column(String(10), default="")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # incidents only: the incident's `updated_at` this document was built from (live indexing)
+    source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LearningCache(Base):
+    """Derived state shared by every server process, keyed by name.
+
+    `incidents`: the live-indexing high-water mark (`mark`, the newest incident `updated_at`
+    indexed). `events`: the embeddings (`vectors`, float32) and problem classes (`data`) of the
+    current set of past incidents and postmortems, valid while `fingerprint` (a digest of that
+    set) matches; any process that sees another fingerprint recomputes and replaces the row.
+    """
+
+    __tablename__ = "learning_cache"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    mark: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    vectors: Mapped[bytes | None] = mapped_column(LargeBinary)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

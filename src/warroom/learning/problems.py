@@ -11,11 +11,13 @@ member (`c<document id>`), which keeps its id stable while members are added.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -27,6 +29,7 @@ from warroom.engines.chaos import RecurringProblem, ServiceIndicators, build_exp
 from warroom.engines.taxonomy import suggest_factors
 from warroom.errors import InvalidInput, NotFound
 from warroom.incidents import queries as incident_queries
+from warroom.learning import embedcache, live
 from warroom.learning.documents import facet_values
 from warroom.learning.knowledge import url_of
 from warroom.learning.models import Postmortem, SearchDocument
@@ -41,6 +44,7 @@ from warroom.learning.schemas import (
 )
 from warroom.learning.search_backends import backend_for
 
+_log = logging.getLogger("warroom.learning")
 MAX_EVENTS = 3000
 CANDIDATES = 100
 _WORD = re.compile(r"[a-z][a-z0-9-]+")
@@ -95,9 +99,63 @@ def load_events(db: Database) -> list[Event]:
 # --- classes -------------------------------------------------------------------------------
 
 
-def _classes(events: Sequence[Event], vectors: np.ndarray) -> list[ProblemClassOut]:
+@dataclass(frozen=True)
+class Model:
+    """The embeddings of a set of events and the problem classes found in it."""
+
+    vectors: np.ndarray
+    clusters: list[problemclasses.ProblemClass]
+    classes: list[ProblemClassOut]
+
+
+def _fingerprint(events: Sequence[Event]) -> str:
+    return embedcache.fingerprint(
+        (e.doc_id, e.kind.value, e.ref_id, e.title, e.text, e.services, e.factors, e.occurred_at)
+        for e in events
+    )
+
+
+def _compute(events: Sequence[Event]) -> embedcache.Computed:
+    vectors = similarity.embed_texts([e.text for e in events])
     found = problemclasses.cluster_problem_classes(vectors)
-    return [_class_out([events[i] for i in c.members], c.cohesion) for c in found]
+    data: dict[str, Any] = {
+        "clusters": [list(c.members) for c in found],
+        "classes": [
+            _class_out([events[i] for i in c.members], c.cohesion).model_dump(mode="json")
+            for c in found
+        ],
+    }
+    return vectors, data
+
+
+def event_model(db: Database, events: Sequence[Event]) -> Model:
+    """Embeddings and classes of `events`, from the database cache when the set is unchanged."""
+    vectors, data = embedcache.cached(db, _fingerprint(events), lambda: _compute(events))
+    return Model(
+        vectors=vectors,
+        clusters=[_cluster(i, members, vectors) for i, members in enumerate(data["clusters"])],
+        classes=[ProblemClassOut.model_validate(c) for c in data["classes"]],
+    )
+
+
+def _cluster(
+    class_id: int, members: Sequence[int], vectors: np.ndarray
+) -> problemclasses.ProblemClass:
+    mean = vectors[list(members)].mean(axis=0)
+    centroid = mean / (np.linalg.norm(mean) or 1.0)
+    cohesion = float((vectors[list(members)] @ centroid).mean())
+    return problemclasses.ProblemClass(class_id, tuple(members), centroid, cohesion)
+
+
+def warm(db: Database) -> bool:
+    """Bring the index and the cached model up to date (the periodic tick); True if refitted."""
+    live.catch_up(db)
+    events = load_events(db)
+    if len(events) < 2 or embedcache.is_current(db, _fingerprint(events)):
+        return False
+    event_model(db, events)
+    _log.info("learning model refitted on %s events", len(events))
+    return True
 
 
 def _class_out(members: Sequence[Event], cohesion: float) -> ProblemClassOut:
@@ -144,10 +202,11 @@ def _shared_terms(members: Sequence[Event]) -> list[str]:
 def list_classes(db: Database, actor: Actor) -> list[ProblemClassOut]:
     """Problem classes across all past incidents and postmortems, largest first."""
     require_staff(actor, action="reading problem classes")
+    live.catch_up(db)
     events = load_events(db)
     if len(events) < 2:
         return []
-    return _classes(events, similarity.embed_texts([e.text for e in events]))
+    return event_model(db, events).classes
 
 
 def get_class(db: Database, actor: Actor, *, class_id: str) -> ProblemClassOut:
@@ -161,11 +220,19 @@ def get_class(db: Database, actor: Actor, *, class_id: str) -> ProblemClassOut:
 
 
 def similar_to_incident(
-    db: Database, actor: Actor, *, incident_id: int, limit: int = 5
+    db: Database, actor: Actor, *, incident_id: int, limit: int = 5, catch_up: bool = True
 ) -> SimilarPanel:
-    """Past events most like this incident, each with its reasons, and a matching known class."""
+    """Past events most like this incident, each with its reasons, and a matching known class.
+
+    The incident is indexed live, so its own document (or its postmortem's) is one of the
+    events and its vector comes from the cached model; only an incident missing from the index
+    falls back to fitting the embedding on the spot. `catch_up=False` (the panel on the incident
+    page, which must read a fixed number of rows) leaves the catch-up to the periodic tick.
+    """
     detail = incident_queries.get_incident(db, actor, incident_id=incident_id)
     require_staff(actor, action="reading similar incidents")
+    if catch_up:
+        live.catch_up(db)
     with db.read_session() as session:
         pm = session.scalars(
             select(Postmortem).where(Postmortem.incident_id == incident_id)
@@ -174,24 +241,62 @@ def similar_to_incident(
         own_factors = tuple(pm.factors or ()) if pm else ()
     target = "\n".join([detail.title, detail.summary, detail.customer_impact])
     target += "\n" + "\n".join(e.text for e in detail.timeline)
-    events = [
-        e
-        for e in load_events(db)
-        if not (e.kind is DocKind.INCIDENT and e.ref_id == incident_id)
-        and not (e.kind is DocKind.POSTMORTEM and e.ref_id == own_pm)
+    factors = own_factors or tuple(s.key for s in suggest_factors(target)[:3])
+    about = Target(target, tuple(detail.services), factors)
+    everything = load_events(db)
+    own = [
+        i
+        for i, e in enumerate(everything)
+        if (e.kind is DocKind.INCIDENT and e.ref_id == incident_id)
+        or (e.kind is DocKind.POSTMORTEM and e.ref_id == own_pm)
     ]
+    if own and len(everything) > len(own):
+        return _similar_cached(db, everything, own, about, limit)
+    events = [e for i, e in enumerate(everything) if i not in own]
+    return _similar_fitted(db, events, about, limit)
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    services: tuple[str, ...]
+    factors: tuple[str, ...]
+
+
+def _similar_cached(
+    db: Database, everything: Sequence[Event], own: Sequence[int], about: Target, limit: int
+) -> SimilarPanel:
+    model = event_model(db, everything)
+    query = model.vectors[own[0]]
+    others = [i for i in range(len(everything)) if i not in own]
+    similar = [
+        _similar(everything[others[i]], score, about)
+        for i, score in similarity.most_similar(model.vectors[others], query, k=limit)
+        if score >= MIN_SCORE
+    ]
+    found: list[problemclasses.ProblemClass] = []
+    for cluster in model.clusters:
+        members = [m for m in cluster.members if m not in own]
+        if len(members) >= 2:
+            found.append(_cluster(len(found), members, model.vectors))
+    return SimilarPanel(similar=similar, known_class=_known_class(everything, found, query, about))
+
+
+def _similar_fitted(
+    db: Database, events: Sequence[Event], about: Target, limit: int
+) -> SimilarPanel:
     if len(events) > CANDIDATES:
-        events = _candidates(db, events, target, detail.services)
+        events = _candidates(db, events, about.text, about.services)
     if not events:
         return SimilarPanel(similar=[], known_class=None)
-    factors = own_factors or tuple(s.key for s in suggest_factors(target)[:3])
-    vectors = similarity.embed_texts([target, *(e.text for e in events)])
+    vectors = similarity.embed_texts([about.text, *(e.text for e in events)])
     similar = [
-        _similar(events[i], score, target, detail.services, factors)
+        _similar(events[i], score, about)
         for i, score in similarity.most_similar(vectors[1:], vectors[0], k=limit)
         if score >= MIN_SCORE
     ]
-    return SimilarPanel(similar=similar, known_class=_known_class(events, vectors, target))
+    found = problemclasses.cluster_problem_classes(vectors[1:])
+    return SimilarPanel(similar=similar, known_class=_known_class(events, found, vectors[0], about))
 
 
 def _candidates(
@@ -211,14 +316,12 @@ def _candidates(
     return [e for e in events if e.doc_id in keep]
 
 
-def _similar(
-    event: Event, score: float, target: str, services: Sequence[str], factors: Sequence[str]
-) -> SimilarIncident:
-    reasons = [f"shared service: {s}" for s in sorted(set(services) & set(event.services))]
+def _similar(event: Event, score: float, about: Target) -> SimilarIncident:
+    reasons = [f"shared service: {s}" for s in sorted(set(about.services) & set(event.services))]
     reasons += [
-        f"shared contributing factor: {f}" for f in sorted(set(factors) & set(event.factors))
+        f"shared contributing factor: {f}" for f in sorted(set(about.factors) & set(event.factors))
     ]
-    reasons += similarity.explain_similarity(target, event.text, limit=4)
+    reasons += similarity.explain_similarity(about.text, event.text, limit=4)
     return SimilarIncident(
         kind=event.kind,
         ref_id=event.ref_id,
@@ -229,15 +332,20 @@ def _similar(
     )
 
 
-def _known_class(events: Sequence[Event], vectors: np.ndarray, target: str) -> ClassMatchOut | None:
-    found = problemclasses.cluster_problem_classes(vectors[1:])
-    match = problemclasses.match_class(vectors[0], found)
+def _known_class(
+    events: Sequence[Event],
+    found: Sequence[problemclasses.ProblemClass],
+    query: np.ndarray,
+    about: Target,
+) -> ClassMatchOut | None:
+    match = problemclasses.match_class(query, found)
     if match is None:
         return None
     chosen = next(c for c in found if c.class_id == match.class_id)
     members = [events[i] for i in chosen.members]
     evidence = list(match.reasons)
-    evidence += similarity.explain_similarity(target, "\n".join(e.text for e in members), limit=4)
+    joined = "\n".join(e.text for e in members)
+    evidence += similarity.explain_similarity(about.text, joined, limit=4)
     return ClassMatchOut(
         problem_class=_class_out(members, chosen.cohesion),
         similarity=round(match.similarity, 3),
