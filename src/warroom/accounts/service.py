@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import ValidationError
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -32,6 +31,7 @@ from warroom.errors import (
     LimitExceeded,
     NotFound,
 )
+from warroom.validation import parse_fields
 
 TOKEN_PREFIX = "wr"
 SESSION_PREFIX = "ws"
@@ -252,25 +252,12 @@ def authenticate_token(uow: UnitOfWork, *, secret: str) -> Actor:
 
 def parse_user_create(**fields: object) -> UserCreate:
     """Validate raw fields (from a form or the CLI) into a UserCreate, naming bad fields."""
-    try:
-        return UserCreate.model_validate(fields)
-    except ValidationError as exc:
-        errors = [
-            FieldError(".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()
-        ]
-        raise InvalidInput("the user is not valid", errors) from exc
+    return parse_fields(UserCreate, fields, what="user")
 
 
 def parse_user_update(**fields: object) -> UserUpdate:
     """Validate raw fields (from a form) into a UserUpdate, naming bad fields."""
-    try:
-        return UserUpdate.model_validate(fields)
-    except ValidationError as exc:
-        raise InvalidInput("the change is not valid", _field_errors(exc)) from exc
-
-
-def _field_errors(exc: ValidationError) -> list[FieldError]:
-    return [FieldError(".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()]
+    return parse_fields(UserUpdate, fields, what="change")
 
 
 def _refuse_when_throttled(

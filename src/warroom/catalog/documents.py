@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from warroom.catalog.schemas import CatalogSnapshot
 from warroom.errors import FieldError, InvalidInput
+from warroom.validation import field_errors
 
 BACKSTAGE_API_VERSION = "backstage.io/v1alpha1"
 WARROOM_API_VERSION = "warroom.dev/v1"
@@ -113,10 +114,8 @@ def parse_catalog(text: str, filename: str) -> ParsedCatalog:
     try:
         parsed.snapshot = CatalogSnapshot.model_validate(raw)
     except ValidationError as exc:
-        errors = [
-            FieldError(".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()
-        ]
-        raise parsed.locate(InvalidInput("the catalog is not valid", errors)) from exc
+        error = InvalidInput("the catalog is not valid", field_errors(exc, root="catalog"))
+        raise parsed.locate(error) from exc
     return parsed
 
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from warroom.errors import FieldError, InvalidInput
+from warroom.validation import parse_fields
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -434,11 +434,4 @@ class PublicIncident(BaseModel):
 
 def parse(model: type[Model], fields: Mapping[str, object], *, what: str = "input") -> Model:
     """Validate raw fields (a form, CLI options) into `model`, naming each bad field."""
-    try:
-        return model.model_validate(dict(fields))
-    except ValidationError as exc:
-        errors = [
-            FieldError(".".join(str(p) for p in err["loc"]) or "body", err["msg"])
-            for err in exc.errors()
-        ]
-        raise InvalidInput(f"the {what} is not valid", errors) from exc
+    return parse_fields(model, fields, what=what)

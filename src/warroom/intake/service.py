@@ -19,7 +19,6 @@ from enum import StrEnum
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -62,6 +61,7 @@ from warroom.intake.schemas import (
 )
 from warroom.integrations import alertmanager, generic, opsgenie, pagerduty
 from warroom.integrations.signals import Action, AlertSignal, ChangeSignal, PayloadError
+from warroom.validation import parse_fields
 
 CREDENTIAL_PREFIX = "wi"
 RETRIES = 3
@@ -568,11 +568,4 @@ def tick(uow: UnitOfWork, *, now: datetime | None = None) -> TickReport:
 
 def parse_integration_create(**fields: object) -> IntegrationCreate:
     """Validate raw fields (from a form or the CLI), naming bad fields."""
-    try:
-        return IntegrationCreate.model_validate(fields)
-    except ValidationError as exc:
-        errors = [
-            FieldError(".".join(str(p) for p in err["loc"]) or "body", err["msg"])
-            for err in exc.errors()
-        ]
-        raise InvalidInput("the integration is not valid", errors) from exc
+    return parse_fields(IntegrationCreate, fields, what="integration")

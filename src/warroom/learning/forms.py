@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.datastructures import FormData
 
 from warroom.errors import FieldError, InvalidInput
+from warroom.validation import parse_fields
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -51,11 +52,4 @@ def day(form: FormData, name: str) -> date | None:
 
 def parse(model: type[M], fields: dict[str, Any]) -> M:
     """Validate form fields into `model`, naming each bad field."""
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        errors = [
-            FieldError(".".join(str(p) for p in err["loc"]) or "form", err["msg"])
-            for err in exc.errors()
-        ]
-        raise InvalidInput("the form is not valid", errors) from exc
+    return parse_fields(model, fields, what="form", root="form")
