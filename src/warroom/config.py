@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -135,20 +136,22 @@ def load_settings(**overrides: Any) -> Settings:
     """
     settings = Settings(**overrides)
     if not settings.secret_key:
-        settings.secret_key = _stored_secret_key(settings.data_dir)
+        settings.secret_key = stored_secret(
+            settings.data_dir / "secret_key", lambda: secrets.token_urlsafe(48)
+        )
     return settings
 
 
-def _stored_secret_key(data_dir: Path) -> str:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key_file = data_dir / "secret_key"
-    if not key_file.exists():
-        # O_EXCL makes two processes starting together agree on one key.
+def stored_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret kept in `path` (mode 0600), created with `make()` on first use."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # O_EXCL makes two processes starting together agree on one value.
         try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             pass
         else:
             with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-    return key_file.read_text().strip()
+                handle.write(make())
+    return path.read_text().strip()

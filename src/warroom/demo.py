@@ -6,7 +6,6 @@ idempotent: running `warroom demo` again keeps the data and prints the same logi
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from warroom.accounts.schemas import UserCreate
 from warroom.actors import Actor, Role
 from warroom.catalog import service as catalog_service
 from warroom.catalog.schemas import CatalogSnapshot, ServiceCreate, TeamCreate
+from warroom.config import stored_secret
 from warroom.db.uow import UnitOfWork
 from warroom.errors import Conflict
 from warroom.incidents import demo as incidents_demo
@@ -220,10 +220,4 @@ def _system_of(team: str) -> str:
 
 def _demo_password(data_dir: Path) -> str:
     """One random password for every demo account, kept beside the demo database."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "demo-password"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"demo-{secrets.token_urlsafe(9)}")
-    return path.read_text().strip()
+    return stored_secret(data_dir / "demo-password", lambda: f"demo-{secrets.token_urlsafe(9)}")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warroom.errors import PayloadTooLarge
+from warroom.http.problems import problem_body
 
 
 class BodyTooLarge(HTTPException):
@@ -79,7 +79,7 @@ class BodySizeLimit:
 
     async def _reject(self, scope: Scope, send: Send, max_bytes: int) -> None:
         error = PayloadTooLarge(f"the request body is larger than {max_bytes} bytes")
-        body = json.dumps(_problem(error, scope.get("path", ""))).encode()
+        body = json.dumps(problem_body(error, scope.get("path", ""))).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -102,13 +102,3 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-def _problem(error: PayloadTooLarge, path: str) -> dict[str, Any]:
-    return {
-        "type": "https://warroom.dev/problems/" + error.slug,
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-        "instance": path,
-    }

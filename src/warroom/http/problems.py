@@ -20,7 +20,6 @@ from warroom.errors import (
     FieldError,
     InvalidInput,
     MalformedRequest,
-    MethodNotAllowed,
     WarroomError,
 )
 from warroom.http.templating import render_error_page
@@ -94,8 +93,6 @@ _BY_STATUS = {cls.status: cls for cls in ALL_ERRORS if cls is not WarroomError}
 def _from_status(status: int, detail: str) -> WarroomError:
     # Routing errors (404 for unknown paths, 405) come from Starlette, not from our code.
     error_class = _BY_STATUS.get(status, InvalidInput if 400 <= status < 500 else WarroomError)
-    if status == 405:
-        error_class = MethodNotAllowed
     return error_class(detail)
 
 
