@@ -26,8 +26,17 @@ are trimmed and counted, never silently kept; the corrected times satisfy every 
 Which side sends is inferred when not given: nested spans (the caller's first and last lines
 for an id enclose the callee's) when only one nesting is feasible, otherwise the source that
 originates the identifiers (it holds more distinct ids of that kind), and the choice and its
-reason are reported.  Sources are aligned through the link graph (A-B-C) along the path with
-the narrowest intervals, so indirectly linked sources get an offset too.
+reason are reported.
+
+All sources are then estimated at once (:mod:`.joint`): one linear program over every source's
+(offset, drift), the reference fixed at (0, 0), with every pair's hull points as exact
+constraints, so direct and indirect links (A-C as well as A-B-C) bound each source together and
+errors do not add up along a path.  The estimate is, per source, the centre of the ranges of its
+offset at both ends of its linked span (the point with the least worst-case error against every
+clock consistent with the links), moved to the nearest feasible point if needed; the interval is
+the offset's range over the feasible set.  If the pairs contradict each other, the pairs of the
+narrowest paths are kept and each other pair only if it agrees (the rest are named); if even
+those disagree, the pairwise estimates are chained along the narrowest path, as before.
 """
 
 from .fit import fit_pair, hull

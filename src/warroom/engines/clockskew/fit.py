@@ -133,16 +133,22 @@ def _trim(
 
 
 def fit_pair(
-    upper: Sequence[tuple[float, float]], lower: Sequence[tuple[float, float]]
+    upper: Sequence[tuple[float, float]],
+    lower: Sequence[tuple[float, float]],
+    *,
+    pads: tuple[float, float] = (0.0, 0.0),
 ) -> Fit | None:
     """Estimate (offset, drift) of B relative to A from its upper and lower delay bounds.
 
     Args:
         upper: points (x, y) meaning ``offset + drift * x <= y`` (A happened before B).
         lower: points (x, y) meaning ``offset + drift * x >= y`` (B happened before A).
+        pads: the resolution pads already added to the upper and subtracted from the lower
+            points (kept with the hulls so that the joint estimate can recover A's readings).
 
     Returns:
-        The fit, or None when the links contradict each other beyond trimming.
+        The fit, with the hulls of the links kept, or None when the links contradict each
+        other beyond trimming.
     """
     xs = [x for x, _ in upper] + [x for x, _ in lower]
     fitted = len(xs) >= MIN_DRIFT_LINKS and max(xs) - min(xs) >= MIN_DRIFT_SPAN_S
@@ -162,4 +168,4 @@ def fit_pair(
     if estimate is None:
         return None
     lo, hi = _offset_range(up, low, fitted)
-    return Fit(estimate[0], estimate[1], lo, hi, rejected, fitted)
+    return Fit(estimate[0], estimate[1], lo, hi, rejected, fitted, tuple(up), tuple(low), *pads)

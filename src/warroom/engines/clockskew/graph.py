@@ -1,4 +1,4 @@
-"""All sources: align each to the reference along the narrowest path of the pair graph."""
+"""All sources: align each to the reference jointly (or along the narrowest path of pairs)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Literal
 
-from .model import Alignment, ClockEstimate, PairInference, Precedence, SharedId
-from .pairs import infer_pairs
+from .joint import solve
+from .model import Alignment, ClockEstimate, Fit, PairInference, Precedence, SharedId
+from .pairs import relate
 
 
 def _weight(pair: PairInference) -> float:
@@ -86,16 +89,22 @@ def align(
     distinct_ids: Mapping[str, Mapping[str, int]] | None = None,
     resolution_ns: Mapping[str, int] | None = None,
     epoch_ns: int = 0,
+    method: Literal["joint", "path"] = "joint",
 ) -> Alignment:
     """Align every source to a reference (default: the source with the most links).
+
+    ``method="joint"`` (the default) estimates every source at once from all links (see
+    :mod:`.joint`); ``"path"`` chains the pairwise estimates along the narrowest path (kept
+    as the fallback and for comparison).
 
     Returns one :class:`ClockEstimate` per source; sources without a usable path of links to
     the reference are ``unknown`` with the reason.
     """
-    pairs = infer_pairs(
+    related = relate(
         shared_ids, rules=rules, distinct_ids=distinct_ids,
         resolution_ns=resolution_ns, epoch_ns=epoch_ns,
     )  # fmt: skip
+    pairs = [p for p, _ in related]
     if reference is None:
         reference = _most_linked(sources, pairs)
     clocks: dict[str, ClockEstimate] = {}
@@ -109,7 +118,65 @@ def align(
             clocks[source] = ClockEstimate(
                 source, "unknown", None, (None, None), None, 0, (), (), _why_unknown(source, pairs)
             )  # noqa: E501
+    if method == "joint" and reference is not None and len(paths) > 1:
+        fits = [(p, f) for p, f in related if f is not None and p.offset_s is not None]
+        joint = _joint(reference, fits, paths, clocks)
+        if joint is not None:
+            clocks.update(joint[0])
+            pairs = [joint[1].get((p.source_a, p.source_b), p) for p in pairs]
     return Alignment(reference, epoch_ns, clocks, tuple(pairs))
+
+
+def _joint(
+    reference: str,
+    fits: Sequence[tuple[PairInference, Fit]],
+    paths: Mapping[str, tuple[float, list[PairInference]]],
+    path_clocks: Mapping[str, ClockEstimate],
+) -> tuple[dict[str, ClockEstimate], dict[tuple[str, str], PairInference]] | None:
+    """The joint estimate as clock estimates, and the pairs it left out (annotated)."""
+    via = {s: path_clocks[s].via for s in paths}
+    tree = [p for _, path in paths.values() for p in path]
+    start = {
+        s: (path_clocks[s].offset_s or 0.0, path_clocks[s].drift_ppm or 0.0)
+        for s in paths
+        if s != reference
+    }
+    result = solve(reference, fits, via, tree, start)
+    if result is None:
+        return None
+    out: dict[str, ClockEstimate] = {}
+    for source, clock in result.clocks.items():
+        path = paths[source][1]
+        evidence = {(p.source_a, p.source_b): p for p in path}
+        for pair in result.used:
+            if source in (pair.source_a, pair.source_b):
+                evidence[(pair.source_a, pair.source_b)] = pair
+        kinds = tuple(sorted({k for p in evidence.values() for k in p.kinds}))
+        links = sum(p.links for p in evidence.values())
+        notes = [f"joint estimate from {len(result.used)} pair(s) of sources"]
+        if clock.worst_error is not None:
+            notes.append(
+                f"within {clock.worst_error * 1000:.3f} ms of every clock consistent with the "
+                "links over its linked span"
+            )
+        if not clock.drift_fitted:
+            ref = clock.tied_to or reference
+            notes.append(f"drift not fitted (links span too short a time): taken as {ref}'s")
+        reason = "; ".join(
+            [f"{p.source_a}~{p.source_b}: {p.relation} ({p.reason})" for p in path] + notes
+        )
+        scale = 1.0 - clock.drift_ppm * 1e-6
+        out[source] = ClockEstimate(
+            source, "estimated", clock.offset, (clock.lo, clock.hi), clock.drift_ppm,
+            links, kinds, via[source], reason, scale, -clock.offset, clock.worst_error,
+        )  # fmt: skip
+    left = {
+        (p.source_a, p.source_b): replace(
+            p, reason=p.reason + "; left out of the joint estimate: contradicts the other pairs"
+        )
+        for p in result.left_out
+    }
+    return out, left
 
 
 def _reference(source: str, pairs: Sequence[PairInference]) -> ClockEstimate:

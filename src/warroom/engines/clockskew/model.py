@@ -74,6 +74,9 @@ class ClockEstimate:
     reason: str
     scale: float = 1.0
     shift_s: float = 0.0
+    error_bound_s: float | None = None
+    """Joint estimate only: over the source's linked span, its corrected times are within this
+    of those of every clock consistent with the links (None: unbounded, or not computed)."""
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,19 @@ class Alignment:
 
 @dataclass
 class Points:
-    """Delay points of one pair (B relative to A): upper bounds U and lower bounds L."""
+    """Delay points of one pair (B relative to A): upper bounds U and lower bounds L.
+
+    A point is ``(x, y)``: ``x`` is B's reading (s since the epoch), ``y`` the delay
+    ``B - A`` widened by the resolution pad (``+ pad_upper`` on U, ``- pad_lower`` on L), so
+    A's reading is ``x - (y - pad_upper)`` (U) or ``x - (y + pad_lower)`` (L).
+    """
 
     upper: list[tuple[float, float]] = field(default_factory=list)
     lower: list[tuple[float, float]] = field(default_factory=list)
     kinds: set[str] = field(default_factory=set)
     links: int = 0
+    pad_upper: float = 0.0
+    pad_lower: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +122,7 @@ class Fit:
     hi: float | None
     rejected: int
     drift_fitted: bool
+    upper: tuple[tuple[float, float], ...] = ()
+    lower: tuple[tuple[float, float], ...] = ()
+    pad_upper: float = 0.0
+    pad_lower: float = 0.0

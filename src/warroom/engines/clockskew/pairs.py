@@ -19,6 +19,7 @@ from .model import (
     MIN_LINKS,
     NS,
     ORIGIN_RATIO,
+    Fit,
     Occurrence,
     PairInference,
     Points,
@@ -41,7 +42,7 @@ def _secs(ns: int, epoch: int) -> float:
 def _nest_points(
     shared: Sequence[_Shared], outer_is_a: bool, epoch: int, res: tuple[float, float]
 ) -> Points:  # noqa: E501
-    points = Points()
+    points = Points(pad_upper=res[1], pad_lower=res[0])
     for item in shared:
         b_first, b_last = _secs(item.b.first_ns, epoch), _secs(item.b.last_ns, epoch)
         y_first = b_first - _secs(item.a.first_ns, epoch)
@@ -58,7 +59,7 @@ def _nest_points(
 def _before_points(
     shared: Sequence[_Shared], a_first: bool, epoch: int, res: tuple[float, float]
 ) -> Points:  # noqa: E501
-    points = Points()
+    points = Points(pad_upper=res[1], pad_lower=res[0])
     for item in shared:
         x = _secs(item.b.first_ns, epoch)
         y = x - _secs(item.a.first_ns, epoch)
@@ -155,6 +156,8 @@ def _rule_points(
     for rule in rules:
         a, b = sorted((rule.before_source, rule.after_source))
         points = out[(a, b)]
+        points.pad_upper = resolution.get(b, 0) / NS
+        points.pad_lower = resolution.get(a, 0) / NS
         xb = _secs(rule.after_ns if b == rule.after_source else rule.before_ns, epoch)
         xa = _secs(rule.before_ns if a == rule.before_source else rule.after_ns, epoch)
         if a == rule.before_source:
@@ -166,45 +169,48 @@ def _rule_points(
     return out
 
 
-def _estimate(pair: _Pair, points: Points, relation: str, reason: str) -> PairInference:
+Estimated = tuple[PairInference, Fit | None]
+
+
+def _estimate(pair: _Pair, points: Points, relation: str, reason: str) -> Estimated:
     kinds = tuple(sorted(points.kinds))
     if points.links < MIN_LINKS:
         why = f"only {points.links} link(s); at least {MIN_LINKS} needed"
-        return PairInference(pair.a, pair.b, relation, why, points.links, kinds)
-    fit = fit_pair(points.upper, points.lower)
+        return PairInference(pair.a, pair.b, relation, why, points.links, kinds), None
+    fit = fit_pair(points.upper, points.lower, pads=(points.pad_upper, points.pad_lower))
     if fit is None:
         why = "links contradict each other"
-        return PairInference(pair.a, pair.b, "inconsistent", why, points.links, kinds)
+        return PairInference(pair.a, pair.b, "inconsistent", why, points.links, kinds), None
     note = "" if fit.drift_fitted else "; drift not fitted (links span too short a time)"
     return PairInference(
         pair.a, pair.b, relation, reason + note, points.links, kinds,
         fit.offset, (fit.lo, fit.hi), fit.drift, fit.rejected,
-    )  # fmt: skip
+    ), fit  # fmt: skip
 
 
 def _pair_estimate(
     pair: _Pair, groups: list[tuple[Points, str, str]], relation: str, reason: str
-) -> PairInference:
+) -> Estimated:
     """All kinds together; if they contradict, the best-supported kind that is consistent."""
     if not groups:
         kinds = tuple(sorted({s.kind for s in pair.shared}))
-        return PairInference(pair.a, pair.b, relation, reason, len(pair.shared), kinds)
+        return PairInference(pair.a, pair.b, relation, reason, len(pair.shared), kinds), None
     merged = groups[0][0]
     for points, _, _ in groups[1:]:
         merged = _merge(merged, points)
-    together = _estimate(pair, merged, relation, reason)
-    if together.offset_s is not None or len(groups) == 1:
-        return together
+    together, fit = _estimate(pair, merged, relation, reason)
+    if fit is not None or len(groups) == 1:
+        return together, fit
     for points, kind_relation, kind_reason in sorted(groups, key=lambda g: -g[0].links):
-        alone = _estimate(pair, points, kind_relation, kind_reason)
-        if alone.offset_s is not None:
+        alone, fit = _estimate(pair, points, kind_relation, kind_reason)
+        if fit is not None:
             note = f"; other identifier kinds contradicted it and were left out ({reason})"
             return PairInference(
                 alone.source_a, alone.source_b, alone.relation, alone.reason + note,
                 alone.links, alone.kinds, alone.offset_s, alone.interval_s,
                 alone.drift_ppm, alone.rejected,
-            )  # fmt: skip
-    return together
+            ), fit  # fmt: skip
+    return together, None
 
 
 def infer_pairs(
@@ -216,6 +222,27 @@ def infer_pairs(
     epoch_ns: int = 0,
 ) -> list[PairInference]:
     """Relate every pair of sources that share identifiers or user rules."""
+    return [
+        inference
+        for inference, _ in relate(
+            shared_ids,
+            rules=rules,
+            distinct_ids=distinct_ids,
+            resolution_ns=resolution_ns,
+            epoch_ns=epoch_ns,
+        )  # fmt: skip
+    ]
+
+
+def relate(
+    shared_ids: Iterable[SharedId],
+    *,
+    rules: Iterable[Precedence] = (),
+    distinct_ids: Mapping[str, Mapping[str, int]] | None = None,
+    resolution_ns: Mapping[str, int] | None = None,
+    epoch_ns: int = 0,
+) -> list[Estimated]:
+    """Like :func:`infer_pairs`, with each pair's fit (its link hulls) when it has one."""
     resolution = resolution_ns or {}
     rule_points = _rule_points(rules, epoch_ns, resolution)
     pairs = {(p.a, p.b): p for p in _group_pairs(shared_ids, resolution)}
@@ -250,4 +277,6 @@ def _merge(first: Points | None, second: Points) -> Points:
         first.lower + second.lower,
         first.kinds | second.kinds,
         first.links + second.links,
+        max(first.pad_upper, second.pad_upper),
+        max(first.pad_lower, second.pad_lower),
     )
