@@ -1,24 +1,26 @@
-"""All sources at once: one linear program over every source's offset and drift.
+"""All sources at once: one feasible set over every source's offset and drift.
 
-Chaining pairwise estimates along a path (A-B-C-D) adds their errors, and a pair's
-maximum-margin line can tilt inside its polygon (its drift set by two nearby hull points), so a
-source at the end of a chain picked up milliseconds of error at the ends of the window.  Here
-every source's clock ``(o, d)`` relative to the reference (fixed at 0, 0) is a variable of one
-feasible set: every link hull point of every pair is one exact linear constraint, "A's reading
-in the reference frame is not after B's",
+Every source's clock ``(o, d)`` relative to the reference (fixed at 0, 0) is a variable of one
+linear program; every link hull point of every pair is one exact constraint, "A's reading in
+the reference frame is not after B's",
 
     o_b - o_a + d_b * x_b - d_a * x_a <= x_b - x_a + pad      (a before b),
 
-so indirect and direct links (A-C as well as A-B-C) bound each source together.
+so direct and indirect links (A-C as well as A-B-C) bound each source together.
 
-The estimate minimises the worst-case error: a source's corrected times are wrong by a linear
-function of its reading, so over its linked span ``[x0, x1]`` the worst error is at the ends.
-With ``u = o + d * x0`` and ``v = o + d * x1`` (the source's offset at both ends), the point
-that is closest, in the worst case, to every clock consistent with the links is the centre of
-the ranges of ``u`` and ``v`` over the feasible set; when that centre is not itself feasible the
-nearest feasible point is taken (so no link used is ever violated).  A one-sided range (links
-one way only) uses its finite end: the minimum one-way latency taken as zero, as in Moon,
-Skelly and Towsley's LP.  The interval of each offset (at the epoch) is its range over the set.
+* Intervals: each source's offset (at the epoch) ranges over the whole set, so the interval is
+  never wider than along any single path, and it is honest (the true clocks lie in the set as
+  long as the links are right and the pad covers the timestamps' resolution).
+* Estimate: the pairs' own maximum-margin lines are reconciled by weighted least squares (one
+  equation per pair at each end of its links; on a tree of pairs this is exactly the chain of
+  pairwise estimates, redundant pairs average their errors out instead of adding them up along
+  a path), then moved to the nearest point of the set (least total change of every source's
+  offset at both ends of its linked span), so no link used is ever violated.  Centring each
+  source in its own range (the minimax point) was measured worse: the range's ends pivot on
+  a few hull points at the ends of the window.
+* Error bound: over its linked span a source's corrected times are within
+  ``max(estimate - low, high - estimate)`` (at both ends of the span) of every clock
+  consistent with the links, the true one included.
 """
 
 from __future__ import annotations
@@ -217,7 +219,9 @@ def solve(
         return None
     rows = [r for p in used for r in rows_of[(p.source_a, p.source_b)]]
     a, b = problem.matrix(rows)
-    clocks = _estimate(problem, sources, readings, a, b)
+    keys = {(p.source_a, p.source_b) for p in used}
+    centre = _reconcile(problem, [(p, f) for p, f in fits if (p.source_a, p.source_b) in keys])
+    clocks = _estimate(problem, sources, readings, a, b, centre)
     if clocks is None:
         return None
     return JointResult(clocks, tuple(used), tuple(left_out))
@@ -249,6 +253,52 @@ def _select(
     return used, left_out
 
 
+def _margin(pair: PairInference, fit: Fit) -> float | None:
+    """Half the width of the pair's corridor around its line (None: links one way only)."""
+    if not fit.upper or not fit.lower:
+        return None
+    offset, drift = pair.offset_s or 0.0, (pair.drift_ppm or 0.0) * PPM
+    slack = [y - offset - drift * x for x, y in fit.upper]
+    slack += [offset + drift * x - y for x, y in fit.lower]
+    return max(min(slack), 1e-4)
+
+
+def _reconcile(problem: _Problem, fits: Sequence[tuple[PairInference, Fit]]) -> np.ndarray:
+    """The clocks that agree best with every pair's own estimate (weighted least squares).
+
+    Each pair's line, at both ends of its links (at their middle when the pair's drift was
+    not fitted), is one equation on the two sources' clocks.  A pair's error grows faster than
+    its corridor (the extreme of a sum of delays over several hops sits further above its
+    minimum than a single hop's), so an equation counts by the inverse fourth power of its
+    corridor's half-width, and links one way only count far less still.  On a tree of pairs
+    this is exactly the chain of pairwise estimates; redundant pairs average out.
+    """
+    margins = [_margin(p, f) for p, f in fits]
+    two_sided = [m for m in margins if m is not None]
+    one_sided = 100 * max(two_sided) if two_sided else 1.0
+    rows: list[np.ndarray] = []
+    rhs: list[float] = []
+    for (pair, fit), margin in zip(fits, margins, strict=True):
+        xs = [x for x, _ in fit.upper + fit.lower]
+        ends = [min(xs), max(xs)] if fit.drift_fitted else [(min(xs) + max(xs)) / 2]
+        weight = 1.0 / (margin if margin is not None else one_sided) ** 2
+        for x in ends:
+            y = (pair.offset_s or 0.0) + (pair.drift_ppm or 0.0) * PPM * x
+            coef_b, const_b = problem.value(pair.source_b, x)
+            coef_a, const_a = problem.value(pair.source_a, x - y)
+            row = np.zeros(problem.size)
+            for col, c in coef_b.items():
+                row[col] += c
+            for col, c in coef_a.items():
+                row[col] -= c
+            rows.append(row * weight)
+            rhs.append((y - const_b + const_a) * weight)
+    if not rows:
+        return np.zeros(problem.size)
+    solution, *_ = np.linalg.lstsq(np.array(rows), np.array(rhs), rcond=None)
+    return np.asarray(solution)
+
+
 def _width(pair: PairInference) -> float:
     lo, hi = pair.interval_s
     return hi - lo if lo is not None and hi is not None else math.inf
@@ -270,18 +320,13 @@ def _extremes(
     )
 
 
-def _centre(lo: float | None, hi: float | None) -> float | None:
-    if lo is not None and hi is not None:
-        return (lo + hi) / 2
-    return lo if lo is not None else hi
-
-
 def _estimate(
     problem: _Problem,
     sources: Sequence[str],
     readings: Mapping[str, list[float]],
     a: csr_matrix,
     b: np.ndarray,
+    centre: np.ndarray,
 ) -> dict[str, JointClock] | None:
     ends: dict[str, tuple[float, float]] = {}
     ranges: dict[tuple[str, float], tuple[float | None, float | None]] = {}
@@ -291,12 +336,7 @@ def _estimate(
         ends[source] = (x0, x1)
         for x in {x0, x1, 0.0}:
             ranges[(source, x)] = _extremes(problem, a, b, source, x)
-    targets = [
-        (source, x, centre)
-        for source in sources
-        for x in set(ends[source])
-        if (centre := _centre(*ranges[(source, x)])) is not None
-    ]
+    targets = [(s, x, _at(problem, centre, s, x)) for s in sources for x in set(ends[s])]
     solution = _nearest(problem, a, b, targets)
     if solution is None:
         return None
