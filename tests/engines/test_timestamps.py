@@ -64,3 +64,32 @@ def test_fractions_keep_nanosecond_precision_and_resolution() -> None:
 
 def test_text_without_a_timestamp_gives_none() -> None:
     assert TimestampParser().search("no time here, only 42 and blk_1234567890123") is None
+
+
+def test_lines_of_the_same_second_keep_their_own_fraction_and_count_their_assumptions() -> None:
+    parser = TimestampParser()
+    texts = ["2024-01-01 10:00:00,5 a", "2024-01-01 10:00:00,123456 b", "2024-01-01 10:00:00 c"]
+    found = [parser.match_span(text, "iso8601") for text in texts]
+    base = civil_ns(2024, 1, 1, 10, 0, 0)
+    assert [f[0] if f else None for f in found] == [base + NS // 2, base + 123_456_000, base]
+    assert [f[1:] if f else None for f in found] == [(0, 21), (0, 26), (0, 19)]
+    precise = parser.match(texts[1], "iso8601")
+    assert precise is not None and precise.resolution_ns == 1000
+    assert parser.assumptions[ASSUME_UTC] == 4
+
+
+def test_an_impossible_date_stays_impossible_when_seen_again() -> None:
+    parser = TimestampParser()
+    assert parser.value_ns("2024-13-01 10:00:00,1") is None
+    assert parser.value_ns("2024-13-01 10:00:00,2") is None
+    assert parser.value_ns("2024-12-01 10:00:00,2") == civil_ns(2024, 12, 1, 10, 0, 0) + NS // 5
+
+
+def test_the_year_of_a_yearless_date_at_the_ceiling_depends_on_its_fraction() -> None:
+    # The ceiling (plus the one-day grace) falls half-way through 23:59:59 on 31 December.
+    ceiling = civil_ns(2026, 12, 30, 23, 59, 59) + NS // 2
+    parser = TimestampParser(year_hint=2026, ceiling_ns=ceiling)
+    early = parser.value_ns("Dec 31 23:59:59.25 host app: x")
+    late = parser.value_ns("Dec 31 23:59:59.75 host app: x")
+    assert early == civil_ns(2026, 12, 31, 23, 59, 59) + NS // 4
+    assert late == civil_ns(2025, 12, 31, 23, 59, 59) + 3 * NS // 4

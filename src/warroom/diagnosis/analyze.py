@@ -29,7 +29,7 @@ from warroom.diagnosis.linking import IdIndex, RuleMatcher, parse_rule
 from warroom.diagnosis.reading import Issue, SourceStream, iter_sources
 from warroom.diagnosis.timeline import Corrector, EventStore, Timeline
 from warroom.engines.clockskew import Alignment, ClockEstimate, align
-from warroom.engines.logformats import Detection, Record, detect, records
+from warroom.engines.logformats import Detection, Row, detect, record_rows
 from warroom.engines.logtemplates import TemplateMiner
 from warroom.engines.onset import Onset, SourceEvents, detect_onsets
 from warroom.engines.redaction import Redactor
@@ -160,11 +160,11 @@ def _ingest(run: _Run, stream: SourceStream, progress: Progress | None) -> None:
     probe = TimestampParser(year_hint=parser.year_hint, ceiling_ns=parser.ceiling_ns)
     detection, fmt = detect([text for _, text in sample], parser, probe)
     source = _Source(stream.name, stream.path, detection, parser)
-    counted = _counting(itertools.chain(sample, lines), source, stream, progress)
-    miner = TemplateMiner()
-    cache: dict[str, str] = {}
-    for record in records(counted, fmt):
-        _add_record(run, source, miner, cache, record)
+    numbered: Iterator[tuple[int, str]] = itertools.chain(sample, lines)
+    if progress is not None:
+        numbered = _reporting(numbered, stream, progress)
+    _consume(run, source, record_rows(numbered, fmt))
+    source.lines = stream.lines_read
     _close_source(run, source, stream)
 
 
@@ -174,62 +174,78 @@ def _year_of(mtime_ns: int | None) -> int | None:
     return int(np.datetime64(mtime_ns, "ns").astype("datetime64[Y]").astype(int)) + 1970
 
 
-def _counting(
-    lines: Iterator[tuple[int, str]],
-    source: _Source,
-    stream: SourceStream,
-    progress: Progress | None,
+def _reporting(
+    lines: Iterator[tuple[int, str]], stream: SourceStream, progress: Progress
 ) -> Iterator[tuple[int, str]]:
     reported = 0
     for item in lines:
-        source.lines += 1
-        if progress is not None and source.lines % 20_000 == 0:
+        if item[0] % 20_000 == 0:
             position = stream.position()
             progress(position - reported)
             reported = position
         yield item
-    if progress is not None:
-        progress(stream.position() - reported)
+    progress(stream.position() - reported)
 
 
-def _template(
-    miner: TemplateMiner, cache: dict[str, str], texts: dict[str, str], message: str, ns: int | None
-) -> str:
-    # Messages that differ only in numbers and hex ids share a template: mine one exemplar.
-    key = _VOLATILE.sub("#", message)
-    found = cache.get(key)
-    if found is None:
-        if len(cache) > 100_000:
-            cache.clear()
-        match = miner.add(message, timestamp=ns / NS if ns is not None else None)
-        found = match.template_id
-        cache[key] = found
-        texts[found] = match.template
-    return found
+@dataclass
+class _Templates:
+    """Template ids of one source's messages (first lines, redacted).
+
+    Messages that differ only in numbers and hex ids share a template: one exemplar per
+    masked shape is mined, and the shape's id is reused for the others.
+    """
+
+    texts: dict[str, str]
+    miner: TemplateMiner = field(default_factory=TemplateMiner)
+    cache: dict[str, str] = field(default_factory=dict)
+
+    def of(self, message: str, ns: int | None) -> str:
+        key = _VOLATILE.sub("#", message)
+        found = self.cache.get(key)
+        if found is None:
+            if len(self.cache) > 100_000:
+                self.cache.clear()
+            match = self.miner.add(message, timestamp=ns / NS if ns is not None else None)
+            found = match.template_id
+            self.cache[key] = found
+            self.texts[found] = match.template
+        return found
 
 
-def _add_record(
-    run: _Run, source: _Source, miner: TemplateMiner, cache: dict[str, str], record: Record
-) -> None:
-    if record.ns is not None:
-        run.ids.add(source.name, record.ns, record.text)
-        if run.matcher.rules:
-            run.matcher.add(source.name, record.ns, record.text)
-    message = run.redactor.redact(record.message[:MAX_MESSAGE_CHARS])
-    template = _template(miner, cache, run.templates, message.split("\n", 1)[0], record.ns)
-    source.records += 1
-    if record.ns is not None:
-        severity = SEVERITY.get(record.level or "INFO", 1)
-        # A known template first logged at error level counts as a new event type for onsets.
-        key = f"{template}!" if severity >= ERROR_SEVERITY else template
-        code = source.template_codes.setdefault(key, len(source.template_codes))
-        source.times.append(record.ns)
-        source.codes.append(code)
-        source.severity.append(severity)
-    run.events_total += 1
-    if len(run.events) < run.options.max_events:
-        index = len(run.sources)
-        run.events.add(index, record.line, record.ns, template, record.level, message)
+def _consume(run: _Run, source: _Source, rows: Iterator[Row]) -> None:
+    """Index, redact, mine and keep every record of one source (the per-record hot loop)."""
+    name, index = source.name, len(run.sources)
+    add_ids = run.ids.add
+    matcher = run.matcher if run.matcher.rules else None
+    redact = run.redactor.redact
+    template_of = _Templates(run.templates).of
+    codes = source.template_codes
+    room = max(0, run.options.max_events - len(run.events))
+    keep = run.events.add
+    count = 0
+    for line, ns, level, _, message, text, _ in rows:
+        count += 1
+        if ns is not None:
+            add_ids(name, ns, text)
+            if matcher is not None:
+                matcher.add(name, ns, text)
+        message = redact(message[:MAX_MESSAGE_CHARS])
+        template = template_of(message.split("\n", 1)[0], ns)
+        if ns is not None:
+            severity = SEVERITY.get(level or "INFO", 1)
+            # A known template first logged at error level counts as a new event type for onsets.
+            key = template + "!" if severity >= ERROR_SEVERITY else template
+            code = codes.get(key)
+            if code is None:
+                code = codes[key] = len(codes)
+            source.times.append(ns)
+            source.codes.append(code)
+            source.severity.append(severity)
+        if room:
+            room -= 1
+            keep(index, line, ns, template, level, message)
+    source.records += count
+    run.events_total += count
 
 
 def _close_source(run: _Run, source: _Source, stream: SourceStream) -> None:
@@ -248,6 +264,7 @@ def _close_source(run: _Run, source: _Source, stream: SourceStream) -> None:
     if not source.times:
         why = "no timestamps: lines kept in file order, not placed on the corrected timeline"
         run.issues.append(Issue(source.name, "no-timestamps", source.records, why))
+    run.ids.seal(source.name)
     run.sources.append(source)
 
 

@@ -15,14 +15,24 @@ captured value, otherwise in order of appearance.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
+import numpy as np
+
 from warroom.engines.clockskew import Occurrence, Precedence, SharedId
 
-_PUNCTUATION: Final = str.maketrans(dict.fromkeys("\"',;{}[]()<>|/", " "))
+_CHAR: Final = r"[^\s\"',;{}\[\]()<>|/]"
+"""A token character: not whitespace (as ``str.split`` sees it) and not JSON/bracket punctuation."""
+_GAP: Final = r"[\s\"',;{}\[\]()<>|/]"
+# Skips separators and short tokens that cannot name an id (under 10 characters, not ending in
+# "id" or "id" plus one character), possessively and in C; captures the next token that can.
+_NEXT_CANDIDATE: Final = re.compile(
+    rf"(?:{_GAP}++|{_CHAR}{{1,9}}+(?!{_CHAR})(?<![iI][dD])(?<![iI][dD]{_CHAR}))*+({_CHAR}+)"
+)
+_NEXT_TOKEN: Final = re.compile(rf"{_GAP}*+({_CHAR}+)")
 ENTITY_MIN: Final = 50
 ENTITY_SHARE: Final = 0.05
 _KEYS: Final = {
@@ -33,6 +43,8 @@ _KEYS: Final = {
 }  # fmt: skip
 _ID_ENDINGS: Final = frozenset({"id", "ID", "Id", "iD"})
 _HADOOP: Final = ("application_", "appattempt_", "attempt_", "container_", "job_", "task_")
+_SHAPE_PREFIXES: Final = ("blk_", "req-", *_HADOOP)
+_SHAPE_LENGTHS: Final = frozenset({16, 32, 36, 55})
 _HEX: Final = frozenset("0123456789abcdef")
 _DIGITS: Final = frozenset("0123456789")
 _REQUEST_TIME: Final = re.compile(r"\b(?:request_time|rt)=(\d{1,6}\.\d{1,9})\b")
@@ -69,19 +81,29 @@ def _key_kind(key: str) -> str | None:
 def find_ids(text: str) -> list[tuple[str, str]]:
     """(value, kind) of each identifier in ``text``.
 
-    A single pass over whitespace tokens (punctuation of JSON and brackets blanked first, in C):
-    ``key=value``, ``key: value`` and ``"key": "value"`` pairs whose key names a request,
-    trace, span or transaction id, and tokens whose shape is an id (UUID, ``req-...``, HDFS
-    ``blk_...``, Hadoop ids, 16/32-hex trace ids, W3C ``traceparent``).
+    Tokens are runs of characters other than whitespace and the punctuation of JSON and
+    brackets: ``key=value``, ``key: value`` and ``"key": "value"`` pairs whose key names a
+    request, trace, span or transaction id, and tokens whose shape is an id (UUID, ``req-...``,
+    HDFS ``blk_...``, Hadoop ids, 16/32-hex trace ids, W3C ``traceparent``).  Only tokens that
+    can matter (10+ characters, or ending in ``id`` or ``id`` plus one character) reach Python,
+    found by one regular expression in C; the token after a bare key is its value, whatever it
+    looks like.
     """
     found: list[tuple[str, str]] = []
-    pending: str | None = None
-    for raw in text.translate(_PUNCTUATION).split():
-        if pending is not None:
-            pending = _take_value(raw, pending, found)
-        elif len(raw) >= 10 or raw[-2:] in _ID_ENDINGS or raw[-3:-1] in _ID_ENDINGS:
-            pending = _key_or_shape(raw, found)
-    return found
+    candidate = _NEXT_CANDIDATE.match
+    pos = 0
+    while True:
+        m = candidate(text, pos)
+        if m is None:
+            return found
+        pos = m.end()
+        pending = _key_or_shape(m.group(1), found)
+        while pending is not None:
+            token = _NEXT_TOKEN.match(text, pos)
+            if token is None:
+                return found
+            pos = token.end()
+            pending = _take_value(token.group(1), pending, found)
 
 
 def _take_value(raw: str, kind: str, found: list[tuple[str, str]]) -> str | None:
@@ -114,6 +136,8 @@ def _key_or_shape(raw: str, found: list[tuple[str, str]]) -> str | None:
 
 def _shaped(raw: str, found: list[tuple[str, str]]) -> None:
     token = raw.strip(":=.")
+    if len(token) not in _SHAPE_LENGTHS and not token.startswith(_SHAPE_PREFIXES):
+        return  # no id shape has this length or prefix (timestamps, class names, URLs)
     if token.startswith("00-") and len(token) == 55:  # W3C traceparent
         found.append((token[3:35], "trace-id"))
         return
@@ -123,12 +147,38 @@ def _shaped(raw: str, found: list[tuple[str, str]]) -> None:
 
 
 @dataclass
-class IdIndex:
-    """First/last time and count of every identifier in every source."""
+class _Sightings:
+    """One source's identifiers as columns: global id number, first and last time, count.
 
-    seen: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)
-    records: dict[str, int] = field(default_factory=dict)
+    ``rows`` (value -> row) exists only while the source is being read; sealing drops it, so a
+    finished source costs 32 bytes per distinct identifier.
+    """
+
+    rows: dict[str, int] | None = field(default_factory=dict)
+    number: array[int] = field(default_factory=lambda: array("q"))
+    first: array[int] = field(default_factory=lambda: array("q"))
+    last: array[int] = field(default_factory=lambda: array("q"))
+    count: array[int] = field(default_factory=lambda: array("q"))
+
+
+class IdIndex:
+    """First/last time and count of every identifier in every source, in compact columns.
+
+    Identifiers are numbered in order of first sighting; each source keeps four integer columns
+    per distinct identifier (see :class:`_Sightings`), so memory grows with the distinct
+    identifiers, not with the lines.  Call :meth:`seal` when a source is finished (optional; it
+    frees the source's lookup table).
+    """
+
+    def __init__(self) -> None:
+        self.records: dict[str, int] = {}
+        self._number: dict[str, int] = {}
+        self._values: list[str] = []
+        self._kind: array[int] = array("H")
+        self._kind_names: list[str] = []
+        self._kind_codes: dict[str, int] = {}
+        self._sources: dict[str, _Sightings] = {}
+        self._current: tuple[str, _Sightings] | None = None
 
     def add(self, source: str, ns: int, text: str) -> None:
         """Record the identifiers of one record of ``source`` at time ``ns``.
@@ -138,57 +188,180 @@ class IdIndex:
         from ``ns - request_time`` to ``ns``, which lets it enclose the upstream's lines.
         """
         self.records[source] = self.records.get(source, 0) + 1
-        took = _REQUEST_TIME.search(text)
+        took = _REQUEST_TIME.search(text) if "t=" in text else None
         start = ns - round(float(took.group(1)) * 1e9) if took else ns
-        for value, kind in find_ids(text):
-            per_source = self.seen.get(value)
-            if per_source is None:
-                per_source = self.seen[value] = {}
-                self.kinds[value] = kind
-            slot = per_source.get(source)
-            if slot is None:
-                per_source[source] = [start, ns, 1 if start == ns else 2]
+        found = find_ids(text)
+        if not found:
+            return
+        sightings = self._open(source)
+        rows = sightings.rows
+        assert rows is not None
+        first, last, count = sightings.first, sightings.last, sightings.count
+        for value, kind in found:
+            row = rows.get(value)
+            if row is None:
+                rows[value] = len(sightings.number)
+                sightings.number.append(self._numbered(value, kind))
+                first.append(start)
+                last.append(ns)
+                count.append(1 if start == ns else 2)
             else:
-                slot[0] = min(slot[0], start)
-                slot[1] = max(slot[1], ns)
-                slot[2] += 1
+                if start < first[row]:
+                    first[row] = start
+                if ns > last[row]:
+                    last[row] = ns
+                count[row] += 1
 
-    def entity(self, per_source: dict[str, list[int]]) -> bool:
-        """An id on more than 5 % of a source's records (and over 50 of them) names a
-        long-lived entity (tenant, user, host, session), not one request: no causal link."""
-        return any(
-            slot[2] > max(ENTITY_MIN, ENTITY_SHARE * self.records.get(source, 0))
-            for source, slot in per_source.items()
+    def _open(self, source: str) -> _Sightings:
+        current = self._current
+        if current is not None and current[0] == source:
+            return current[1]
+        sightings = self._sources.get(source)
+        if sightings is None:
+            sightings = self._sources[source] = _Sightings()
+        elif sightings.rows is None:  # more records of a sealed source: rebuild its lookup
+            sightings.rows = {self._values[n]: row for row, n in enumerate(sightings.number)}
+        self._current = (source, sightings)
+        return sightings
+
+    def _numbered(self, value: str, kind: str) -> int:
+        number = self._number.get(value)
+        if number is None:
+            number = self._number[value] = len(self._values)
+            self._values.append(value)
+            code = self._kind_codes.get(kind)
+            if code is None:
+                code = self._kind_codes[kind] = len(self._kind_names)
+                self._kind_names.append(kind)
+            self._kind.append(code)
+        return number
+
+    def seal(self, source: str) -> None:
+        """``source`` is finished: drop its value lookup (its columns stay)."""
+        sightings = self._sources.get(source)
+        if sightings is not None:
+            sightings.rows = None
+        if self._current is not None and self._current[0] == source:
+            self._current = None
+
+    def _columns(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """All sightings: source names, then source index, number, first, last, count."""
+        names = list(self._sources)
+        parts = [self._sources[name] for name in names]
+        source = np.concatenate(
+            [np.full(len(s.number), i, dtype=np.int64) for i, s in enumerate(parts)]
+            or [np.zeros(0, dtype=np.int64)]
         )
+        columns = [
+            np.concatenate([np.frombuffer(getattr(s, c), dtype=np.int64) for s in parts])
+            if parts
+            else np.zeros(0, dtype=np.int64)
+            for c in ("number", "first", "last", "count")
+        ]
+        return names, source, *columns  # type: ignore[return-value]
+
+    def _links(
+        self, names: list[str], columns: tuple[np.ndarray, ...], newest_first: bool
+    ) -> Iterator[SharedId]:
+        """Identifiers in two or more sources and on no entity, by order of first sighting."""
+        source, number, first, last, count = columns
+        total = len(self._values)
+        records = np.array([self.records.get(name, 0) for name in names], dtype=np.float64)
+        limit = np.maximum(ENTITY_MIN, ENTITY_SHARE * records)
+        entity = np.bincount(number, weights=count > limit[source], minlength=total) > 0
+        keep = (np.bincount(number, minlength=total) > 1) & ~entity
+        rows = np.nonzero(keep[number])[0]
+        rows = rows[np.lexsort((source[rows], -number[rows] if newest_first else number[rows]))]
+        kinds = np.frombuffer(self._kind, dtype=np.uint16)
+        for chunk in range(0, rows.size, _CHUNK):  # bounded: Python objects for one chunk only
+            part = rows[chunk : chunk + _CHUNK]
+            yield from _shared_ids(
+                [names[i] for i in source[part].tolist()],
+                number[part].tolist(),
+                first[part].tolist(),
+                last[part].tolist(),
+                count[part].tolist(),
+                self._values,
+                [self._kind_names[k] for k in kinds[number[part]].tolist()],
+            )
 
     def shared(self) -> list[SharedId]:
         """Identifiers present in two or more sources, entity ids left out."""
-        return [
-            SharedId(value, self.kinds[value], _occurrences(per_source))
-            for value, per_source in self.seen.items()
-            if len(per_source) > 1 and not self.entity(per_source)
-        ]
+        names, *columns = self._columns()
+        return list(_merged(self._links(names, tuple(columns), newest_first=False)))
 
     def drain(self) -> Iterator[SharedId]:
-        """Like :meth:`shared`, but empties the index as it goes, so the alignment does not
-        hold both the index and its own copy of the links."""
-        while self.seen:
-            value, per_source = self.seen.popitem()
-            kind = self.kinds.pop(value)
-            if len(per_source) > 1 and not self.entity(per_source):
-                yield SharedId(value, kind, _occurrences(per_source))
+        """Like :meth:`shared`, but empties the index, so the alignment does not hold both the
+        index and its own copy of the links."""
+        names, *columns = self._columns()
+        links = self._links(names, tuple(columns), newest_first=True)
+        self._sources.clear()
+        self._number.clear()
+        self._current = None
+        yield from _merged(links)
+        self._values.clear()
+        del self._kind[:]
+        self.records.clear()
 
     def distinct(self) -> dict[str, dict[str, int]]:
         """Per source and kind, how many distinct identifiers it holds."""
-        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for value, per_source in self.seen.items():
-            for source in per_source:
-                counts[source][self.kinds[value]] += 1
-        return {s: dict(k) for s, k in counts.items()}
+        kinds = np.frombuffer(self._kind, dtype=np.uint16)
+        order = []
+        for name, sightings in self._sources.items():
+            numbers = np.frombuffer(sightings.number, dtype=np.int64)
+            if numbers.size:
+                order.append((int(numbers.min()), name, numbers))
+        out: dict[str, dict[str, int]] = {}
+        for _, name, numbers in sorted(order, key=lambda item: item[0]):
+            codes = kinds[numbers]
+            firsts = {int(c): int(numbers[codes == c].min()) for c in np.unique(codes)}
+            counts = np.bincount(codes)
+            out[name] = {
+                self._kind_names[c]: int(counts[c]) for c in sorted(firsts, key=firsts.__getitem__)
+            }
+        return out
 
 
-def _occurrences(per_source: dict[str, list[int]]) -> dict[str, Occurrence]:
-    return {source: Occurrence(v[0], v[1], v[2]) for source, v in per_source.items()}
+_CHUNK: Final = 65_536
+
+
+def _shared_ids(
+    names: list[str],
+    numbers: list[int],
+    firsts: list[int],
+    lasts: list[int],
+    counts: list[int],
+    values: list[str],
+    kinds: list[str],
+) -> Iterator[SharedId]:
+    """Rows sorted by id number then source, grouped into one :class:`SharedId` per id."""
+    start = 0
+    size = len(numbers)
+    while start < size:
+        number = numbers[start]
+        end = start + 1
+        while end < size and numbers[end] == number:
+            end += 1
+        yield SharedId(
+            values[number],
+            kinds[start],
+            {names[i]: Occurrence(firsts[i], lasts[i], counts[i]) for i in range(start, end)},
+        )
+        start = end
+
+
+def _merged(links: Iterator[SharedId]) -> Iterator[SharedId]:
+    """Join the two parts of an identifier whose rows a chunk boundary split."""
+    held: SharedId | None = None
+    for link in links:
+        if held is not None and held.value == link.value:
+            held = SharedId(held.value, held.kind, {**held.sources, **link.sources})
+            continue
+        if held is not None:
+            yield held
+        held = link
+    if held is not None:
+        yield held
 
 
 @dataclass(frozen=True, slots=True)

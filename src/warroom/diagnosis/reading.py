@@ -58,6 +58,7 @@ class SourceStream:
     counters: Counter[str] = field(default_factory=Counter)
     failure: str | None = None
     close: Callable[[], None] = lambda: None
+    lines_read: int = 0
 
     def lines(self) -> Iterator[tuple[int, str]]:
         """Numbered (1-based) decoded lines; problems are counted in ``counters``."""
@@ -88,6 +89,8 @@ class SourceStream:
                 yield number, self._decode(raw, number)
         except _READ_ERRORS as exc:
             self.failure = f"truncated or corrupt after {number} lines ({type(exc).__name__})"
+        finally:
+            self.lines_read = number
 
     def _decode(self, raw: bytes, number: int) -> str:
         try:

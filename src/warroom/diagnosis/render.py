@@ -14,9 +14,10 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Final, TextIO
 
 from warroom.diagnosis.analyze import Report, SourceReport
-from warroom.diagnosis.timeline import Event
+from warroom.diagnosis.timeline import Event, EventRow
 from warroom.engines.timestamps import format_ns
 
+_string: Final = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 SCHEMA: Final = "warroom.analyze/1"
 FORMATS: Final = ("text", "json", "markdown", "html")
 HTML_EVENTS: Final = 5000
@@ -136,14 +137,47 @@ def summary_json(report: Report) -> dict[str, Any]:
 
 
 def write_json(report: Report, out: TextIO) -> None:
-    """Stream the JSON document (events written one by one)."""
+    """Stream the JSON document (events written in batches, never one big string)."""
     head = json.dumps(summary_json(report), indent=2, ensure_ascii=False)
     out.write(head[:-2] + ',\n  "events": [')
-    for i, event in enumerate(report.events):
-        out.write(
-            ("\n    " if i == 0 else ",\n    ") + json.dumps(event_json(event), ensure_ascii=False)
-        )
+    separator = "\n    "
+    batch: list[str] = []
+    for row in report.events.rows():
+        batch.append(separator + _event_line(row))
+        separator = ",\n    "
+        if len(batch) >= 4096:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
     out.write("\n  ]\n}\n")
+
+
+_ISO_SECONDS: dict[int, str] = {}
+
+
+def _iso_text(ns: int | None) -> str:
+    """``json.dumps(iso(ns))``: the whole-second part is formatted once per second."""
+    if ns is None:
+        return "null"
+    seconds, rest = divmod(ns, 1_000_000_000)
+    head = _ISO_SECONDS.get(seconds)
+    if head is None:
+        if len(_ISO_SECONDS) >= 4096:
+            _ISO_SECONDS.clear()
+        head = _ISO_SECONDS[seconds] = '"' + format_ns(seconds * 1_000_000_000, 6)[:-8]
+    return f'{head}.{rest // 1000:06d}Z"'
+
+
+def _event_line(row: EventRow) -> str:
+    """``json.dumps(event_json(event), ensure_ascii=False)`` for one event row, built directly."""
+    source, line, observed, corrected, template, level, message = row
+    return (
+        f'{{"source": {_string(source)}, "line": {line}, '
+        f'"time_observed": {_iso_text(observed)}, "time_corrected": {_iso_text(corrected)}, '
+        f'"template_id": {"null" if template is None else _string(template)}, '
+        f'"level": {"null" if level is None else _string(level)}, '
+        f'"message": {_string(message)}}}'
+    )
 
 
 # --- text and Markdown ------------------------------------------------------------------------

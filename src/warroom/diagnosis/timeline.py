@@ -21,6 +21,8 @@ MISSING: Final = -(2**63)
 LEVELS: Final = (None, "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 _LEVEL_CODE: Final = {level: code for code, level in enumerate(LEVELS)}
 
+EventRow = tuple[str, int, int | None, int | None, str | None, str | None, str]
+"""An :class:`Event` as a plain tuple, in field order."""
 Corrector = Callable[[int, np.ndarray], np.ndarray | None]
 """(source index, observed ns) -> corrected ns, or None when that source's clock is unknown."""
 
@@ -143,5 +145,35 @@ class Timeline(Sequence[Event]):
         return self._event(int(self._order[index]))
 
     def __iter__(self) -> Iterator[Event]:
-        for row in self._order.tolist():
-            yield self._event(row)
+        for row in self.rows():
+            yield Event(*row)
+
+    def rows(self, chunk: int = 65_536) -> Iterator[EventRow]:
+        """The events in order as plain tuples (the fields of :class:`Event`), read from the
+        columns a chunk at a time: no per-event object beyond the tuple."""
+        store, names = self._store, self._names
+        levels, templates, messages = LEVELS, store.template, store.message
+        sources = np.frombuffer(store.source, dtype=np.uint32)
+        lines = np.frombuffer(store.line, dtype=np.int64)
+        level_codes = np.frombuffer(store.level, dtype=np.int8)
+        for start in range(0, self._order.size, chunk):
+            part = self._order[start : start + chunk]
+            columns = zip(
+                part.tolist(),
+                sources[part].tolist(),
+                lines[part].tolist(),
+                self._observed[part].tolist(),
+                self._corrected[part].tolist(),
+                level_codes[part].tolist(),
+                strict=True,
+            )
+            for row, source, line, observed, corrected, level in columns:
+                yield (
+                    names[source],
+                    line,
+                    None if observed == MISSING else observed,
+                    None if corrected == MISSING else corrected,
+                    templates[row],
+                    levels[level],
+                    messages[row],
+                )

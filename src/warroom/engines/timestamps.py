@@ -73,11 +73,16 @@ def civil_ns(year: int, month: int, day: int, hour: int, minute: int, second: in
     return (days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second) * NS
 
 
+_FRACTION_SCALE: Final = tuple(10 ** (9 - n) if n <= 9 else 0 for n in range(10))
+
+
 def fraction_ns(digits: str | None) -> int:
     """Nanoseconds of a fractional-second digit string (``"5"`` is 0.5 s)."""
     if not digits:
         return 0
-    return int(digits[:9].ljust(9, "0"))
+    if len(digits) > 9:
+        digits = digits[:9]
+    return int(digits) * _FRACTION_SCALE[len(digits)]
 
 
 def resolution_of(digits: str | None) -> int:
@@ -117,6 +122,10 @@ class Timestamp:
 
 
 Groups = dict[str, str | None]
+_Known = tuple[int, tuple[str, ...]]
+"""A cached conversion: ns of the timestamp without its fraction, and its assumptions."""
+_UNKNOWN: Final[_Known] = (0, ())
+_SEEN_MAX: Final = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +208,7 @@ LAYOUTS: Final = (
     ),
 )
 LAYOUT_BY_KIND: Final = {layout.kind: layout for layout in LAYOUTS}
+_FRACTIONAL: Final = frozenset(x.kind for x in LAYOUTS if "f" in x.regex.groupindex)
 
 
 @dataclass
@@ -215,6 +225,9 @@ class TimestampParser:
     ceiling_ns: int | None = None
     assumptions: Counter[str] = field(default_factory=Counter)
     _cache: dict[tuple[int, int, int], int] = field(default_factory=dict, repr=False)
+    _seen: dict[tuple[str, str, str | None], _Known | None] = field(
+        default_factory=dict, repr=False
+    )
     _last_kind: str | None = field(default=None, repr=False)
 
     def parse_value(self, text: str) -> Timestamp | None:
@@ -252,6 +265,34 @@ class TimestampParser:
         m = layout.regex.match(text, pos)
         return self._noted(self._convert(layout.kind, m)) if m else None
 
+    def match_span(self, text: str, kind: str, pos: int = 0) -> tuple[int, int, int] | None:
+        """Like :meth:`match`, as ``(ns, start, end)``: the per-line path builds no object."""
+        m = LAYOUT_BY_KIND[kind].regex.match(text, pos)
+        if m is None:
+            return None
+        known = self._resolve(kind, m)
+        if known is None:
+            return None
+        for note in known[2]:
+            self.assumptions[note] += 1
+        return known[0], m.start(), m.end()
+
+    def value_ns(self, text: str) -> int | None:
+        """Like ``parse_value(text).ns`` (None when there is no timestamp), without the object."""
+        kind = self._last_kind
+        if kind is not None:
+            m = LAYOUT_BY_KIND[kind].regex.match(text)
+            known = self._resolve(kind, m) if m is not None else None
+            if known is not None:
+                for note in known[2]:
+                    self.assumptions[note] += 1
+                return known[0]
+        found = self.search(text)
+        if found is None:
+            return None
+        self._last_kind = found.kind
+        return found.ns
+
     def _noted(self, found: Timestamp | None) -> Timestamp | None:
         if found is not None:
             for note in found.assumptions:
@@ -266,16 +307,58 @@ class TimestampParser:
         return None
 
     def _convert(self, kind: str, m: re.Match[str]) -> Timestamp | None:
+        known = self._resolve(kind, m)
+        if known is None:
+            return None
+        return Timestamp(known[0], m.start(), m.end(), kind, known[1], known[2])
+
+    def _resolve(self, kind: str, m: re.Match[str]) -> tuple[int, int, tuple[str, ...]] | None:
+        """(ns, resolution, assumptions) of a match, or None when it is not a valid time.
+
+        Consecutive lines mostly share their timestamp up to the fraction (the same second), so
+        the conversion of everything but the fraction is cached by the text around it.
+        """
+        if kind == "epoch":
+            try:
+                ns, resolution = self._epoch(m.groupdict())
+            except ValueError:
+                return None
+            return ns, resolution, ()
+        text = m.string
+        start, end = m.span()
+        fs, fe = m.span("f") if kind in _FRACTIONAL else (-1, -1)
+        key = (kind, text[start:fs], text[fe:end]) if fs >= 0 else (kind, text[start:end], None)
+        digits = text[fs:fe] if fs >= 0 else None
+        known = self._seen.get(key, _UNKNOWN)
+        if known is _UNKNOWN:
+            return self._resolve_new(kind, m, key, digits)
+        if known is None:
+            return None
+        return known[0] + fraction_ns(digits), resolution_of(digits), known[1]
+
+    def _resolve_new(
+        self, kind: str, m: re.Match[str], key: tuple[str, str, str | None], digits: str | None
+    ) -> tuple[int, int, tuple[str, ...]] | None:
+        if len(self._seen) >= _SEEN_MAX:
+            self._seen.clear()
         groups = m.groupdict()
         notes: list[str] = []
         try:
-            if kind == "epoch":
-                ns, resolution = self._epoch(groups)
-            else:
-                ns, resolution = self._civil(kind, groups, notes)
+            ns, resolution = self._civil(kind, groups, notes)
         except ValueError:
+            self._seen[key] = None
             return None
-        return Timestamp(ns, m.start(), m.end(), kind, resolution, tuple(notes))
+        whole = ns - fraction_ns(digits)
+        shareable = True
+        if kind == "syslog" and not groups.get("Y"):
+            ceiling = None if self.ceiling_ns is None else self.ceiling_ns + _DAY_NS
+            # Only cache when the year placement cannot depend on the fraction.
+            shareable = ceiling is None or whole > ceiling or whole + NS - 1 <= ceiling
+            ns = self._place_year(ns, notes)
+            whole = ns - fraction_ns(digits)
+        if shareable:
+            self._seen[key] = (whole, tuple(notes))
+        return ns, resolution, tuple(notes)
 
     def _epoch(self, groups: Groups) -> tuple[int, int]:
         digits = groups["e"] or ""
@@ -300,10 +383,7 @@ class TimestampParser:
         if offset is None:
             notes.append(ASSUME_UTC)
             offset = 0
-        ns -= offset
-        if kind == "syslog" and not groups.get("Y"):
-            ns = self._place_year(ns, notes)
-        return ns, resolution_of(groups.get("f"))
+        return ns - offset, resolution_of(groups.get("f"))
 
     def _date(self, kind: str, groups: Groups, notes: list[str]) -> tuple[int, int, int]:
         if kind == "numeric-date":

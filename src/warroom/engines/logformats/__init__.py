@@ -21,16 +21,18 @@ the chosen format and a confidence (share of the sample parsed, times the specif
 format).  Product names such as ``hdfs`` are labels computed from the learnt structure.
 """
 
-from .detection import detect, records
+from .detection import detect, record_rows, records
 from .model import (
     ERROR_LEVELS,
     LEVELS,
     SYSLOG_SEVERITY,
     Detection,
+    Fields,
     FoundTime,
     LineFormat,
     Parsed,
     Record,
+    Row,
     TimeParser,
     normalise_level,
 )
@@ -41,13 +43,16 @@ __all__ = [
     "LEVELS",
     "SYSLOG_SEVERITY",
     "Detection",
+    "Fields",
     "FoundTime",
     "LineFormat",
     "Parsed",
     "Record",
+    "Row",
     "TimeParser",
     "detect",
     "normalise_level",
+    "record_rows",
     "records",
     "split_rest",
 ]

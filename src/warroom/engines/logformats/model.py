@@ -48,6 +48,19 @@ class TimeParser(Protocol):
     def search(self, text: str, endpos: int = 400) -> FoundTime | None: ...
     def match(self, text: str, kind: str, pos: int = 0) -> FoundTime | None: ...
     def parse_value(self, text: str) -> FoundTime | None: ...
+    def match_span(self, text: str, kind: str, pos: int = 0) -> tuple[int, int, int] | None:
+        """``match`` as ``(ns, start, end)``."""
+        ...
+
+    def value_ns(self, text: str) -> int | None:
+        """``parse_value(text).ns``, or None."""
+        ...
+
+
+Fields = tuple[int | None, str | None, str | None, str]
+"""The fields of one record start as a plain tuple: (ns, level, logger, message)."""
+Row = tuple[int, int | None, str | None, str | None, str, str, int]
+"""One record as a plain tuple: (line, ns, level, logger, message, text, extra_lines)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +97,15 @@ class Detection:
 
 
 class LineFormat(Protocol):
-    """A candidate format: parses one line, or returns None when it does not start a record."""
+    """A candidate format: parses one line, or returns None when it does not start a record.
+
+    ``fields`` is the per-line path (a plain tuple); ``parse`` wraps it in :class:`Parsed`.
+    """
 
     name: str
     specificity: float
 
+    def fields(self, line: str) -> Fields | None: ...
     def parse(self, line: str) -> Parsed | None: ...
 
 
@@ -99,7 +116,3 @@ def normalise_level(word: str | None) -> str | None:
 
 def clean(text: str) -> str:
     return text.strip(SEPARATORS) if text else text
-
-
-def make_record(line: int, parsed: Parsed, text: str, extra: int = 0) -> Record:
-    return Record(line, parsed.ns, parsed.level, parsed.logger, parsed.message, text, extra)

@@ -6,7 +6,7 @@ CRI and the Loghub systems; the degraded "timestamp anywhere" and "plain" modes 
 
 from __future__ import annotations
 
-from .model import LEVEL_WORD, LOGGER, Parsed, TimeParser, clean, normalise_level
+from .model import LEVEL_WORD, LOGGER, Fields, Parsed, TimeParser, clean, normalise_level
 
 
 class PositionalFormat:
@@ -32,20 +32,27 @@ class PositionalFormat:
             self.specificity = 0.6
 
     def parse(self, line: str) -> Parsed | None:
+        fields = self.fields(line)
+        return Parsed(*fields) if fields is not None else None
+
+    def fields(self, line: str) -> Fields | None:
         if self.anywhere:
             found = self._ts.search(line)
-        else:
-            pos = _skip_fields(line, self.skip)
-            found = self._ts.match(line, self.kind, pos) if pos >= 0 else None
-            if found is None and pos >= 0 and line[pos : pos + 1] in "[(<":
-                found = self._ts.match(line, self.kind, pos + 1)
-        if found is None:
+            if found is None:
+                return None
+            level, logger, message = split_rest(line[found.end :])
+            head = line[: found.start]
+            if level is None and head:
+                level = level_in(head)
+            return found.ns, level, logger, message
+        pos = _skip_fields(line, self.skip) if self.skip else 0
+        span = self._ts.match_span(line, self.kind, pos) if pos >= 0 else None
+        if span is None and pos >= 0 and line[pos : pos + 1] in "[(<":
+            span = self._ts.match_span(line, self.kind, pos + 1)
+        if span is None:
             return None
-        head = line[: found.start] if self.anywhere else ""
-        level, logger, message = split_rest(line[found.end :])
-        if level is None and head:
-            level = level_in(head)
-        return Parsed(found.ns, level, logger, message)
+        level, logger, message = split_rest(line[span[2] :])
+        return span[0], level, logger, message
 
 
 def _skip_fields(line: str, count: int) -> int:
@@ -95,3 +102,6 @@ class PlainFormat:
 
     def parse(self, line: str) -> Parsed:
         return Parsed(None, level_in(line[:80]), None, line)
+
+    def fields(self, line: str) -> Fields:
+        return None, level_in(line[:80]), None, line

@@ -16,33 +16,46 @@ from typing import Any
 from .model import (
     NS,
     SYSLOG_SEVERITY,
+    Fields,
     Parsed,
     Record,
+    Row,
     TimeParser,
-    make_record,
     normalise_level,
 )
 
-_TIME_KEYS = ("timeUnixNano", "observedTimeUnixNano", "@timestamp", "timestamp", "time", "ts")
-_MORE_TIME_KEYS = ("datetime", "date", "asctime", "eventTime", "t", "Timestamp", "created")
-_LEVEL_KEYS = ("severityText", "level", "log.level", "severity", "lvl", "levelname", "loglevel")
-_MSG_KEYS = ("body", "message", "msg", "log", "MESSAGE", "text", "event")
+_Keys = tuple[tuple[str, str, str], ...]
 
 
-def _flatten_key(obj: dict[str, Any], key: str) -> Any:
-    if key in obj:
-        return obj[key]
-    head, _, tail = key.partition(".")
-    inner = obj.get(head)
-    return inner.get(tail) if tail and isinstance(inner, dict) else None
+def _keys(*names: str) -> _Keys:
+    """Each key with its dotted split, precomputed: ``log.level`` is also ``{"log": {"level"}}``."""
+    return tuple((name, *name.partition(".")[::2]) for name in names)
 
 
-def _first(obj: dict[str, Any], keys: Iterable[str]) -> Any:
-    for key in keys:
-        value = _flatten_key(obj, key)
-        if value not in (None, ""):
+def _first(obj: dict[str, Any], keys: _Keys) -> Any:
+    """The first non-empty value among ``keys`` (a dotted key also looks one object deep)."""
+    for key, head, tail in keys:
+        if key in obj:
+            value = obj[key]
+        elif tail:
+            inner = obj.get(head)
+            value = inner.get(tail) if isinstance(inner, dict) else None
+        else:
+            continue
+        if value is not None and value != "":
             return value
     return None
+
+
+_TIME_KEYS = _keys(
+    "timeUnixNano", "observedTimeUnixNano", "@timestamp", "timestamp", "time", "ts",
+    "datetime", "date", "asctime", "eventTime", "t", "Timestamp", "created",
+)  # fmt: skip
+_LEVEL_KEYS = _keys(
+    "severityText", "level", "log.level", "severity", "lvl", "levelname", "loglevel"
+)
+_MSG_KEYS = _keys("body", "message", "msg", "log", "MESSAGE", "text", "event")
+_LOGGER_KEYS = _keys("logger", "log.logger", "name", "logger_name", "scope")
 
 
 def _number_to_ns(value: float) -> int | None:
@@ -64,6 +77,10 @@ class JsonFormat:
         self.variants: Counter[str] = Counter()
 
     def parse(self, line: str) -> Parsed | None:
+        fields = self.fields(line)
+        return Parsed(*fields) if fields is not None else None
+
+    def fields(self, line: str) -> Fields | None:
         if not line.startswith("{"):
             return None
         try:
@@ -73,10 +90,10 @@ class JsonFormat:
         if not isinstance(obj, dict):
             return None
         self.variants[_json_variant(obj)] += 1
-        return Parsed(
-            self._time(_first(obj, _TIME_KEYS + _MORE_TIME_KEYS)),
+        return (
+            self._time(_first(obj, _TIME_KEYS)),
             _json_level(obj),
-            _as_text(_first(obj, ("logger", "log.logger", "name", "logger_name", "scope"))),
+            _as_text(_first(obj, _LOGGER_KEYS)),
             _json_message(obj, line),
         )
 
@@ -88,8 +105,7 @@ class JsonFormat:
         text = str(value)
         if text.isdigit():
             return _number_to_ns(int(text))
-        found = self._ts.parse_value(text)
-        return found.ns if found else None
+        return self._ts.value_ns(text)
 
 
 def _json_variant(obj: dict[str, Any]) -> str:
@@ -131,6 +147,7 @@ def _json_message(obj: dict[str, Any], line: str) -> str:
 # --- key=value formats --------------------------------------------------------------------
 
 _LOGFMT_PAIR = re.compile(r'([A-Za-z_][\w.@/-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+_LOGFMT_KEYS = frozenset({"time", "ts", "t", "level", "msg", "lvl"})
 
 
 class LogfmtFormat:
@@ -143,16 +160,19 @@ class LogfmtFormat:
         self._ts = timestamps
 
     def parse(self, line: str) -> Parsed | None:
+        fields = self.fields(line)
+        return Parsed(*fields) if fields is not None else None
+
+    def fields(self, line: str) -> Fields | None:
         pairs = {k: v.strip('"') for k, v in _LOGFMT_PAIR.findall(line)}
-        if len(pairs) < 2 or not (pairs.keys() & {"time", "ts", "t", "level", "msg", "lvl"}):
+        if len(pairs) < 2 or not (pairs.keys() & _LOGFMT_KEYS):
             return None
         raw_time = pairs.get("time") or pairs.get("ts") or pairs.get("t") or ""
-        found = self._ts.parse_value(raw_time) if raw_time else None
-        ns = found.ns if found else None
+        ns = self._ts.value_ns(raw_time) if raw_time else None
         if ns is None and raw_time.replace(".", "", 1).isdigit():
             ns = _number_to_ns(float(raw_time))
         message = pairs.get("msg") or pairs.get("message") or line
-        return Parsed(
+        return (
             ns,
             normalise_level(pairs.get("level") or pairs.get("lvl")),
             pairs.get("logger") or pairs.get("caller"),
@@ -193,17 +213,17 @@ class RegexFormat:
         self._ts = timestamps
 
     def parse(self, line: str) -> Parsed | None:
+        fields = self.fields(line)
+        return Parsed(*fields) if fields is not None else None
+
+    def fields(self, line: str) -> Fields | None:
         m = self._regex.match(line)
         if m is None:
             return None
         groups = m.groupdict()
-        found = (
-            self._ts.parse_value(groups["ts"] or "")
-            if groups.get("ts") not in (None, "-")
-            else None
-        )
-        return Parsed(
-            found.ns if found else None,
+        stamp = groups.get("ts")
+        return (
+            self._ts.value_ns(stamp) if stamp is not None and stamp != "-" else None,
             _regex_level(groups),
             groups.get("app") or groups.get("module"),
             _regex_message(groups),
@@ -242,6 +262,9 @@ class JournaldFormat:
     def parse(self, line: str) -> Parsed | None:
         return Parsed(None, None, None, line) if line.startswith("__CURSOR=") else None
 
+    def fields(self, line: str) -> Fields | None:
+        return (None, None, None, line) if line.startswith("__CURSOR=") else None
+
     def block(self, fields: dict[str, str]) -> Parsed:
         """Parse one entry's fields."""
         realtime = fields.get("__REALTIME_TIMESTAMP", "")
@@ -253,12 +276,18 @@ class JournaldFormat:
 
 
 def journald_records(lines: Iterable[tuple[int, str]], fmt: JournaldFormat) -> Iterator[Record]:
+    for row in journald_rows(lines, fmt):
+        yield Record(*row)
+
+
+def journald_rows(lines: Iterable[tuple[int, str]], fmt: JournaldFormat) -> Iterator[Row]:
+    """Journal export entries (blank-line separated) as record rows."""
     fields: dict[str, str] = {}
     first = 0
     for number, line in lines:
         if not line.strip():
             if fields:
-                yield make_record(first, fmt.block(fields), _export_text(fields))
+                yield _journald_row(first, fmt.block(fields), fields)
             fields = {}
             continue
         if not fields:
@@ -266,7 +295,12 @@ def journald_records(lines: Iterable[tuple[int, str]], fmt: JournaldFormat) -> I
         key, _, value = line.partition("=")
         fields[key] = value
     if fields:
-        yield make_record(first, fmt.block(fields), _export_text(fields))
+        yield _journald_row(first, fmt.block(fields), fields)
+
+
+def _journald_row(first: int, parsed: Parsed, fields: dict[str, str]) -> Row:
+    text = _export_text(fields)
+    return (first, parsed.ns, parsed.level, parsed.logger, parsed.message, text, 0)
 
 
 def _export_text(fields: dict[str, str]) -> str:

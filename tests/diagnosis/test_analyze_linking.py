@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from warroom.diagnosis.linking import IdIndex, find_ids
+from warroom.engines.clockskew import Occurrence
+
+TRACE = "0af7651916cd43dd8448eb211c80319c"
+
+
+def test_ids_are_found_by_key_and_by_shape() -> None:
+    line = (
+        '{"ts": "2026-11-26T20:00:00.002Z", "request_id": "a1b2c3d4e5", "user": 42} '
+        f"traceparent: 00-{TRACE}-b7ad6b7169203331-01 blk_-1608999687919862906 "
+        "req-3f1c2a9e-1d2e-4f5a-8b9c-0d1e2f3a4b5c com.shop.Items: id 7"
+    )
+    assert find_ids(line) == [
+        ("a1b2c3d4e5", "request-id"),
+        (TRACE, "trace-id"),
+        ("blk_-1608999687919862906", "block-id"),
+        ("req-3f1c2a9e-1d2e-4f5a-8b9c-0d1e2f3a4b5c", "openstack-request"),
+    ]
+
+
+def test_a_bare_key_takes_the_next_token_as_its_value_whatever_it_looks_like() -> None:
+    assert find_ids("trace_id : : short1") == [("short1", "trace-id")]
+    assert find_ids("x-request-id:\u00a0abcdef") == [("abcdef", "request-id")]
+    assert find_ids("request_id=") == []
+    # a short token whose value is only separators is not a key (it does not end in "id")
+    assert find_ids("xid=: abcdefgh") == []
+
+
+def test_only_ids_in_two_sources_and_on_few_records_become_links() -> None:
+    index = IdIndex()
+    for i in range(60):
+        index.add(
+            "edge",
+            1_000 * i,
+            f"GET /x rt=0.5 request_id=req-{i:06d}aa tenant 3f1c2a9e-1d2e-4f5a-8b9c-0d1e2f3a4b5c",
+        )
+        index.add(
+            "api",
+            1_000 * i + 7,
+            f"done request_id=req-{i:06d}aa tenant 3f1c2a9e-1d2e-4f5a-8b9c-0d1e2f3a4b5c",
+        )
+    index.add("api", 999_999, "alone request_id=req-unique-1")
+    for source in ("edge", "api"):
+        index.seal(source)
+    assert index.distinct() == {
+        "edge": {"request-id": 60, "uuid": 1},
+        "api": {"request-id": 61, "uuid": 1},
+    }
+    links = list(index.drain())
+    # newest first; the tenant id is on every record: an entity, not a link
+    assert [link.value for link in links] == [f"req-{i:06d}aa" for i in reversed(range(60))]
+    first = links[-1]
+    assert first.kind == "request-id"
+    assert first.sources == {
+        "edge": Occurrence(-500_000_000, 0, 2),
+        "api": Occurrence(7, 7, 1),
+    }
+    assert list(index.drain()) == []
+
+
+def test_a_source_read_again_after_sealing_keeps_one_entry_per_id() -> None:
+    index = IdIndex()
+    index.add("a", 10, "request_id=abcdef01")
+    index.seal("a")
+    index.add("b", 20, "request_id=abcdef01")
+    index.add("a", 5, "request_id=abcdef01")
+    assert index.shared()[0].sources == {"a": Occurrence(5, 10, 2), "b": Occurrence(20, 20, 1)}

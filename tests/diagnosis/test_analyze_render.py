@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from warroom.diagnosis.analyze import analyze
+from warroom.diagnosis.render import event_json, write_json
+
+TRICKY = [
+    '2024-01-01T00:00:00.000001Z ERROR app: quote " backslash \\ tab \t bell \x07 caf\u00e9 \u2028',
+    "2024-01-01T00:00:00.999999Z INFO app: second line",
+    "\tat com.x.Y.run(Y.java:10)",
+    "1999-12-31T23:59:59.5Z WARN app: before the epoch of the others",
+]
+
+
+def test_json_events_are_exactly_what_json_dumps_would_write(tmp_path: Path) -> None:
+    (tmp_path / "a.log").write_text("\n".join(TRICKY) + "\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("no time here\nnor here\n", encoding="utf-8")
+    report = analyze([tmp_path])
+    out = io.StringIO()
+    write_json(report, out)
+    text = out.getvalue()
+    lines = text.split('"events": [\n', 1)[1].rsplit("\n  ]", 1)[0].split(",\n")
+    assert lines == ["    " + json.dumps(event_json(e), ensure_ascii=False) for e in report.events]
+    document = json.loads(text)
+    # records without a time come first (before the first record of their source)
+    assert [(e["source"], e["line"]) for e in document["events"]] == [
+        ("notes.txt", 1), ("notes.txt", 2), ("a.log", 4), ("a.log", 1), ("a.log", 2),
+    ]  # fmt: skip
+    assert document["events"][0]["time_observed"] is None
+    assert document["events"][2]["time_observed"] == "1999-12-31T23:59:59.500000Z"
+    assert document["events"][3]["message"].endswith("\u2028")
+    assert document["events"][4]["message"] == "app: second line\n\tat com.x.Y.run(Y.java:10)"
