@@ -74,12 +74,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         max_bytes=settings.max_body_bytes,
         path_limits=[(diagnosis_api.UPLOAD_PATHS, bundle_limit)],
     )
+    # Intake first: routes are matched in order, and deliveries are the hottest path.
+    app.include_router(intake_receivers.router, prefix="/api/v1")
     for router in (health.router, accounts_api.router, catalog_api.router, audit_api.router):
         app.include_router(router, prefix="/api/v1")
     for router in (home.router, accounts_pages.router, catalog_pages.router, audit_pages.router):
         app.include_router(router, include_in_schema=False)
-    for router in (intake_receivers.router, intake_api.router):
-        app.include_router(router, prefix="/api/v1")
+    app.include_router(intake_api.router, prefix="/api/v1")
     app.include_router(intake_pages.router, include_in_schema=False)
     app.include_router(incidents_api.router, prefix="/api/v1")
     app.include_router(incidents_pages.router, include_in_schema=False)

@@ -89,6 +89,8 @@ def test_a_dependency_joins_the_incident_of_the_service_that_needs_it(
     assert incident_id is not None
     incident = incident_queries.get_incident(db, SYSTEM, incident_id=incident_id)
     assert any("Alert joined" in entry.text for entry in incident.timeline)
+    assert incident.services == ["checkout", "payments"]
+    assert any("Impacted service added: payments" in entry.text for entry in incident.timeline)
 
 
 def test_an_occurrence_threshold_holds_the_incident_back(

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from warroom.actors import Actor, require_admin
@@ -35,42 +35,65 @@ def append_entry(
     object_type: str,
     object_id: object,
     summary: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry inside the caller's transaction (never commits on its own)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    head = session.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).first()
-    entry = AuditEntry(
-        seq=(head.seq + 1) if head else 1,
-        at=utcnow(),
-        actor_user_id=actor.user_id,
-        actor_label=actor.label,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        summary=_json_native(summary or {}),
-        prev_hash=head.hash if head else GENESIS_HASH,
-        note="",
-    )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
-    session.flush()
-    return entry
+) -> None:
+    """Append one entry inside the caller's transaction (never commits on its own).
+
+    Written with one plain INSERT on the transaction's connection, at once (no ORM object
+    waiting for a flush): every mutation pays for this, alert intake included. The chain
+    head is read once per transaction, under the chain lock, and then kept in the session:
+    nobody else can append until this transaction ends, so later appends in it (an incident
+    opened with its timeline, a batch of deliveries) need no query.
+    """
+    seq, prev_hash = _chain_head(session)
+    values: dict[str, Any] = {
+        "seq": seq + 1,
+        "at": utcnow(),
+        "actor_user_id": actor.user_id,
+        "actor_label": actor.label,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "summary": _json_native(summary or {}),
+        "prev_hash": prev_hash,
+        "note": "",
+    }
+    values["hash"] = content_hash(values)
+    session.connection().execute(_INSERT_ENTRY, values)
+    session.info[_HEAD] = (session.get_transaction(), values["seq"], values["hash"])
+
+
+_HEAD = "warroom.audit.head"
+_INSERT_ENTRY = insert(AuditEntry)
+_READ_HEAD = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+
+
+def _chain_head(session: Session) -> tuple[int, str]:
+    """(seq, hash) of the last entry, locking the chain for this transaction on first use."""
+    kept = session.info.get(_HEAD)
+    if kept is not None and kept[0] is session.get_transaction():
+        return kept[1], kept[2]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    head = connection.execute(_READ_HEAD).first()
+    return (head[0], head[1]) if head else (0, GENESIS_HASH)
 
 
 def entry_hash(entry: AuditEntry) -> str:
     """SHA-256 over the entry's canonical JSON content and the previous hash."""
-    content = {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(timespec="microseconds"),
-        "actor_user_id": entry.actor_user_id,
-        "actor_label": entry.actor_label,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "summary": entry.summary,
-        "prev_hash": entry.prev_hash,
-    }
+    return content_hash({name: getattr(entry, name) for name in _HASHED})
+
+
+_HASHED = (
+    "seq", "at", "actor_user_id", "actor_label", "action", "object_type", "object_id",
+    "summary", "prev_hash",
+)  # fmt: skip
+
+
+def content_hash(values: dict[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of an entry's hashed fields (`_HASHED`)."""
+    content = {name: values[name] for name in _HASHED}
+    content["at"] = values["at"].isoformat(timespec="microseconds")
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

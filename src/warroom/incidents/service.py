@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from warroom.actors import Actor, Role, require_admin, require_writer
@@ -31,6 +31,7 @@ from warroom.incidents.models import (
     Incident,
     IncidentService,
     SeverityLevel,
+    TimelineEntry,
 )
 from warroom.incidents.queries import incident_out, visible_incident
 from warroom.incidents.schemas import (
@@ -46,6 +47,7 @@ from warroom.incidents.schemas import (
 )
 from warroom.incidents.shapes import change_out
 from warroom.incidents.steps import (
+    audit_of_timeline_entry,
     get_row,
     record,
     require_command,
@@ -110,17 +112,85 @@ def add_timeline_entry_in(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Append a timeline entry (and its audit entry) inside the caller's transaction."""
-    incident = session.get(Incident, incident_id)
-    if incident is None:
+    """Append a timeline entry (and its audit entry) inside the caller's transaction.
+
+    Plain statements on the transaction's connection, no ORM objects: intake adds one for
+    every alert that joins or resolves, in batches. The incident's `updated_at` is set in the
+    database; an `Incident` already loaded in the session keeps the value it was read with.
+    """
+    now = utcnow()
+    connection = session.connection()
+    touched = connection.execute(_TOUCH_INCIDENT, {"incident_id": incident_id, "now": now})
+    if touched.rowcount == 0:
         raise NotFound(f"incident {incident_id}")
-    record(session, actor, incident, action=kind, text=text, data=data, at=at)
+    entry = {
+        "incident_id": incident_id,
+        "at": at or now,
+        "kind": kind,
+        "text": text,
+        "data": data or {},
+        "actor_user_id": actor.user_id,
+        "actor_label": actor.label,
+    }
+    connection.execute(_INSERT_TIMELINE_ENTRY, entry)
+    audit_of_timeline_entry(session, actor, incident_id, kind, text, data)
+
+
+_TOUCH_INCIDENT = (
+    update(Incident)
+    .where(Incident.id == bindparam("incident_id"))
+    .values(updated_at=bindparam("now"))
+)
+_INSERT_TIMELINE_ENTRY = insert(TimelineEntry)
+
+
+def add_impacted_service_in(
+    session: Session,
+    actor: Actor,
+    *,
+    incident_id: int,
+    service_name: str,
+    at: datetime | None = None,
+) -> bool:
+    """Add a service to an incident's impacted services inside the caller's transaction.
+
+    Intake calls this when an alert on a service new to the incident joins it. The name is
+    stored as given, as `open_incident_in` does. Returns False if it was already impacted.
+    """
+    session.flush()  # services added through the ORM earlier in this transaction count too
+    connection = session.connection()
+    key = {"incident_id": incident_id, "service_name": service_name}
+    if connection.execute(_IMPACTED_SERVICE, key).first() is not None:
+        return False
+    connection.execute(_ADD_IMPACTED_SERVICE, key)
+    add_timeline_entry_in(
+        session,
+        actor,
+        incident_id=incident_id,
+        kind="services",
+        text=f"Impacted service added: {service_name} (an alert on it joined the incident)",
+        data={"added": [service_name], "removed": []},
+        at=at,
+    )
+    return True
+
+
+_IMPACTED_SERVICE = select(IncidentService.id).where(
+    IncidentService.incident_id == bindparam("incident_id"),
+    IncidentService.service_name == bindparam("service_name"),
+)
+_ADD_IMPACTED_SERVICE = insert(IncidentService)
 
 
 def incident_accepts_alerts_in(session: Session, incident_id: int) -> bool:
     """False once the incident is resolved or ended: new alerts must open a new incident."""
-    incident = session.get(Incident, incident_id)
-    return incident is not None and policy.is_active(incident.status)
+    session.flush()  # a status changed earlier in this transaction counts
+    status = session.connection().execute(_INCIDENT_STATUS, {"incident_id": incident_id})
+    current = status.scalar()
+    return current is not None and policy.is_active(current)
+
+
+_INCIDENT_STATUS = select(Incident.status).where(Incident.id == bindparam("incident_id"))
 
 
 def link_recurrence_in(

@@ -47,12 +47,24 @@ def record(
         )
     )
     incident.updated_at = now
+    audit_of_timeline_entry(session, actor, incident.id, action, text, data)
+
+
+def audit_of_timeline_entry(
+    session: Session,
+    actor: Actor,
+    incident_id: int,
+    action: str,
+    text: str,
+    data: dict[str, Any] | None,
+) -> None:
+    """The audit entry that goes with every timeline entry."""
     append_entry(
         session,
         actor,
         action=f"incident.{action}",
         object_type="incident",
-        object_id=incident.id,
+        object_id=incident_id,
         summary={"text": text[:500], **(data or {})},
     )
 

@@ -11,13 +11,14 @@ ticker without a delivery. Locking is described in `warroom.intake.locks`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from warroom.actors import Actor
 from warroom.catalog import queries as catalog_queries
@@ -33,7 +34,7 @@ from warroom.intake.models import (
     MaintenanceWindow,
 )
 from warroom.intake.schemas import AcceptedAlert, TickReport
-from warroom.integrations.signals import Action, AlertSignal
+from warroom.integrations.signals import Action, AlertSignal, ChangeSignal
 
 PENDING, OPEN, CLOSED, EXPIRED = "pending", "open", "closed", "expired"
 ID_PREFIX = "#id:"
@@ -87,12 +88,34 @@ class Context:
     actor: Actor
     now: datetime
     integration: Source | None = None
-    _rules: grouping.Rules | None = field(default=None, init=False)
 
     def rules(self) -> grouping.Rules:
-        if self._rules is None:
-            self._rules = load_rules(self.session)
-        return self._rules
+        return _per_transaction(self.session, "rules", load_rules)
+
+    def windows(self) -> list[grouping.MaintenanceWindow]:
+        """Maintenance windows active now (all not yet ended are read once a transaction)."""
+        unended = _per_transaction(
+            self.session, "windows", lambda session: unended_windows(session, self.now)
+        )
+        return [w for w in unended if w.starts_at <= self.now < w.ends_at]
+
+
+def _per_transaction(session: Session, name: str, load: Callable[[Session], _T]) -> _T:
+    """`load(session)`, read once per transaction and kept in the session for its length.
+
+    Why: a batch of deliveries shares one transaction, and rules and maintenance windows
+    cannot change under it (writers are serialised), so reading them per alert is waste.
+    """
+    key = f"warroom.intake.{name}"
+    kept = session.info.get(key)
+    if kept is not None and kept[0] is session.get_transaction():
+        return cast(_T, kept[1])
+    value = load(session)
+    session.info[key] = (session.get_transaction(), value)
+    return value
+
+
+_T = TypeVar("_T")
 
 
 def load_rules(session: Session) -> grouping.Rules:
@@ -100,15 +123,37 @@ def load_rules(session: Session) -> grouping.Rules:
     return grouping.parse_rules(row.document if row else None)
 
 
+def lock_identities(
+    session: Session, deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]]
+) -> None:
+    """Take the identity locks of every keyed alert about to be applied, in one fixed order.
+
+    Why: a transaction that applies several alerts (an Alertmanager group, or a batch of
+    deliveries) would otherwise lock keys in payload order and take the grouping lock in
+    between, and two processes doing that with overlapping keys deadlock. Sorted, and all
+    before any grouping lock, they queue instead. `apply_alert` locks its key again, which a
+    holder of the lock passes at once.
+    """
+    keys = sorted(
+        {
+            (source.id, signal.dedup_key)
+            for source, signals in deliveries
+            for signal in signals
+            if isinstance(signal, AlertSignal) and signal.dedup_key
+        }
+    )
+    for integration_id, dedup_key in keys:
+        identity_lock(session, integration_id, dedup_key)
+
+
 def apply_alert(ctx: Context, signal: AlertSignal) -> AcceptedAlert:
     """Run one alert signal through the stages; returns what happened to it."""
     assert ctx.integration is not None
     key = signal.dedup_key or uuid.uuid4().hex
     identity_lock(ctx.session, ctx.integration.id, key)
-    if signal.action is Action.TRIGGER and signal.dedup_key:
-        repeated = _repeat_in_open_incident(ctx, key)
-        if repeated is not None:
-            return repeated
+    handled = _apply_common_case(ctx, signal, key)
+    if handled is not None:
+        return handled
     alert = _find_open(ctx, key)
     if signal.action is Action.TRIGGER:
         if alert is None:
@@ -132,6 +177,25 @@ def apply_alert(ctx: Context, signal: AlertSignal) -> AcceptedAlert:
     )
 
 
+def _apply_common_case(ctx: Context, signal: AlertSignal, key: str) -> AcceptedAlert | None:
+    """Repeats, resolves and new alerts of groups whose incident is open, or None.
+
+    In an alert storm nearly every signal is one of these, and they take plain statements
+    built once instead of ORM objects; everything else takes the general path.
+    """
+    found = None
+    if signal.dedup_key and not key.startswith(ID_PREFIX):
+        found = _open_alert(ctx, key)
+        if found is not None and found.group_status == OPEN and signal.action is Action.TRIGGER:
+            return _repeat_in_open_incident(ctx, key, found)
+    write_pending_repeats(ctx.session)
+    if found is not None and found.group_status == OPEN and signal.action is Action.RESOLVE:
+        return _resolve_in_open_group(ctx, key, found)
+    if found is None and signal.action is Action.TRIGGER:
+        return _create_in_open_group(ctx, signal, key)
+    return None
+
+
 # --- stage 1: identity ---------------------------------------------------------------------
 
 
@@ -149,7 +213,7 @@ def _find_open(ctx: Context, key: str) -> Alert | None:
 
 _OPEN_ALERT_IN_GROUP = (
     select(Alert.id, Alert.group_id, Alert.incident_id, AlertGroup.status)
-    .join(AlertGroup, AlertGroup.id == Alert.group_id)
+    .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
     .where(Alert.integration_id == bindparam("integration_id"), Alert.open_key == bindparam("key"))
 )
 _COUNT_ALERT_REPEAT = (
@@ -162,58 +226,258 @@ _COUNT_GROUP_REPEAT = (
     .where(AlertGroup.id == bindparam("group_id"))
     .values(occurrences=AlertGroup.occurrences + 1, last_at=bindparam("now"))
 )
-_RECORD_REPEAT = insert(AlertEvent).values(
-    alert_id=bindparam("alert_id"), at=bindparam("now"), action="repeat"
+_RECORD_EVENT = insert(AlertEvent).values(
+    alert_id=bindparam("alert_id"), at=bindparam("now"), action=bindparam("action")
 )
 
 
-def _repeat_in_open_incident(ctx: Context, key: str) -> AcceptedAlert | None:
-    """The common case, a repeat of an alert whose incident is open, in four statements.
+@dataclass(frozen=True)
+class OpenAlert:
+    """An open alert's ids and the status of its group (None when in no group)."""
 
-    Same effect as `_repeat` for that case, with statements built once and run on the
-    connection (no ORM objects): intake throughput is mostly repeats, since Alertmanager
-    re-notifies every alert of a group.
+    id: int
+    group_id: int | None
+    incident_id: int | None
+    group_status: str | None
+
+
+def _open_alert(ctx: Context, key: str) -> OpenAlert | None:
+    assert ctx.integration is not None
+    ctx.session.flush()  # pending ORM changes first, so statements below see and win over them
+    row = (
+        ctx.session.connection()
+        .execute(_OPEN_ALERT_IN_GROUP, {"integration_id": ctx.integration.id, "key": key})
+        .first()
+    )
+    return OpenAlert(row[0], row[1], row[2], row[3]) if row is not None else None
+
+
+def _repeat_in_open_incident(ctx: Context, key: str, found: OpenAlert) -> AcceptedAlert:
+    """The commonest case, a repeat of an alert whose group's incident is open.
+
+    Same effect as `_repeat` for that case, but its three writes (count on the alert, count
+    on the group, the event) wait in the session and are written for all such repeats at
+    once, as three multi-row statements, by `write_pending_repeats`: before any other path
+    reads or writes alerts, and before the commit. Intake throughput is mostly repeats,
+    since Alertmanager re-notifies every alert of a group.
+    """
+    pending = _per_transaction(ctx.session, "pending_repeats", lambda _: PendingRepeats())
+    pending.alerts.append({"alert_id": found.id, "now": ctx.now})
+    pending.groups.append({"group_id": found.group_id, "now": ctx.now})
+    pending.events.append({"alert_id": found.id, "now": ctx.now, "action": "repeat"})
+    return AcceptedAlert(
+        alert_id=found.id, dedup_key=key, outcome="repeated", incident_id=found.incident_id
+    )
+
+
+@dataclass
+class PendingRepeats:
+    """Parameters of the repeat writes not yet sent, one list per statement."""
+
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def write_pending_repeats(session: Session) -> None:
+    """Send the repeat counts and events that `_repeat_in_open_incident` kept back."""
+    kept = session.info.get("warroom.intake.pending_repeats")
+    if kept is None or kept[0] is not session.get_transaction() or not kept[1].alerts:
+        return
+    pending: PendingRepeats = kept[1]
+    connection = session.connection()
+    connection.execute(_COUNT_ALERT_REPEAT, pending.alerts)
+    connection.execute(_COUNT_GROUP_REPEAT, pending.groups)
+    connection.execute(_RECORD_EVENT, pending.events)
+    for params in pending.alerts:
+        _forget_loaded(session, Alert, params["alert_id"])
+    for params in pending.groups:
+        _forget_loaded(session, AlertGroup, params["group_id"])
+    pending.alerts, pending.groups, pending.events = [], [], []
+
+
+_RESOLVE_OPEN_ALERT = (
+    update(Alert)
+    .where(
+        Alert.integration_id == bindparam("in_integration"), Alert.open_key == bindparam("in_key")
+    )
+    .values(
+        status=grouping.RESOLVED,
+        open_key=None,
+        resolved_at=bindparam("now"),
+        last_seen_at=bindparam("now"),
+    )
+    .returning(Alert.id, Alert.group_id, Alert.title, Alert.service, Alert.severity)
+)
+_GROUP_OF_ALERT = select(AlertGroup.status, AlertGroup.incident_id, AlertGroup.firing).where(
+    AlertGroup.id == bindparam("group_id")
+)
+_COUNT_GROUP_RESOLVE = (
+    update(AlertGroup)
+    .where(AlertGroup.id == bindparam("group_id"))
+    .values(firing=bindparam("now_firing"), last_at=bindparam("now"))
+)
+_INSERT_ALERT = insert(Alert).returning(Alert.id)
+_SAME_KEY_GROUPS = select(
+    AlertGroup.id,
+    AlertGroup.rule,
+    AlertGroup.group_key,
+    AlertGroup.services,
+    AlertGroup.status,
+    AlertGroup.first_at,
+    AlertGroup.last_at,
+    AlertGroup.firing,
+    AlertGroup.incident_id,
+).where(AlertGroup.status.in_([PENDING, OPEN]), AlertGroup.group_key == bindparam("key"))
+_COUNT_GROUP_JOIN = (
+    update(AlertGroup)
+    .where(AlertGroup.id == bindparam("group_id"))
+    .values(
+        occurrences=AlertGroup.occurrences + 1,
+        firing=AlertGroup.firing + 1,
+        last_at=bindparam("now"),
+        services=bindparam("now_services", type_=AlertGroup.services.type),
+    )
+)
+
+
+def _resolve_in_open_group(ctx: Context, key: str, found: OpenAlert) -> AcceptedAlert | None:
+    """A resolve of an alert whose group has opened its incident, in plain statements.
+
+    Same effect as `_resolve` for that case. Returns None, having changed nothing, when the
+    group is no longer open once locked: then the general path decides.
     """
     assert ctx.integration is not None
-    connection = ctx.session.connection()
-    row = connection.execute(
-        _OPEN_ALERT_IN_GROUP, {"integration_id": ctx.integration.id, "key": key}
-    ).first()
-    if row is None or row.status != OPEN:
+    session = ctx.session
+    connection = session.connection()
+    grouping_lock(session)
+    group_row = connection.execute(_GROUP_OF_ALERT, {"group_id": found.group_id}).first()
+    if group_row is None or group_row.status != OPEN:
         return None
-    connection.execute(_COUNT_ALERT_REPEAT, {"alert_id": row.id, "now": ctx.now})
-    connection.execute(_COUNT_GROUP_REPEAT, {"group_id": row.group_id, "now": ctx.now})
-    connection.execute(_RECORD_REPEAT, {"alert_id": row.id, "now": ctx.now})
-    return AcceptedAlert(
-        alert_id=row.id, dedup_key=key, outcome="repeated", incident_id=row.incident_id
+    alert = connection.execute(
+        _RESOLVE_OPEN_ALERT,
+        {"in_integration": ctx.integration.id, "in_key": key, "now": ctx.now},
+    ).one()
+    connection.execute(_RECORD_EVENT, {"alert_id": alert.id, "now": ctx.now, "action": "resolve"})
+    firing = max(0, group_row.firing - 1)
+    connection.execute(
+        _COUNT_GROUP_RESOLVE, {"group_id": found.group_id, "now_firing": firing, "now": ctx.now}
     )
+    _forget_loaded(session, Alert, alert.id)
+    _forget_loaded(session, AlertGroup, found.group_id)
+    incident_id = group_row.incident_id
+    if incident_id is not None:
+        text = f"Alert resolved at source: {alert.title}"
+        _timeline(ctx, incident_id, text, alert.id, alert.service, alert.severity)
+        if firing == 0:  # while this group still fires, the incident has unresolved alerts
+            _note_when_all_resolved(ctx, incident_id)
+    return AcceptedAlert(
+        alert_id=alert.id, dedup_key=key, outcome="resolved", incident_id=found.incident_id
+    )
+
+
+def _create_in_open_group(ctx: Context, signal: AlertSignal, key: str) -> AcceptedAlert | None:
+    """A new alert that joins a group whose incident is open, in plain statements.
+
+    The common case in an alert storm. Same effect as `_create` + `_correlate` + `_attach`
+    when the alert is not silenced and the engine chooses a same-key group that has opened
+    its incident and still accepts alerts. Returns None, having written nothing, otherwise.
+    """
+    values = _new_alert_values(ctx, signal, key)
+    labels = {str(k): str(v) for k, v in values["labels"].items()}
+    facts = grouping.AlertFacts(values["service"], labels, values["severity"], values["title"])
+    if grouping.maintenance_window_for(facts, ctx.now, ctx.windows()) is not None:
+        return None
+    session = ctx.session
+    session.flush()
+    grouping_lock(session)
+    rule = ctx.rules().rule_for(facts.service, facts.labels)
+    group_key = grouping.group_key(rule, facts)
+    connection = session.connection()
+    rows = connection.execute(_SAME_KEY_GROUPS, {"key": group_key}).all()
+    if not rows:
+        return None
+    views = []
+    for row in rows:
+        accepts = row.status == PENDING
+        if row.status == OPEN and row.incident_id is not None:
+            accepts = incidents.incident_accepts_alerts_in(session, row.incident_id)
+            if not accepts:
+                return None  # the general path closes that group
+        views.append(
+            grouping.GroupView(
+                row.id,
+                row.rule,
+                row.group_key,
+                frozenset(row.services),
+                row.first_at,
+                row.last_at,
+                row.firing,
+                accepts,
+            )
+        )
+    chosen = grouping.choose_group(rule, group_key, facts.service, ctx.now, views, frozenset())
+    group = next((row for row in rows if chosen is not None and row.id == chosen.ref), None)
+    if group is None or group.status != OPEN or group.incident_id is None:
+        return None
+    values.update(group_id=group.id, incident_id=group.incident_id)
+    alert_id = connection.execute(_INSERT_ALERT, values).scalar_one()
+    connection.execute(_RECORD_EVENT, {"alert_id": alert_id, "now": ctx.now, "action": "trigger"})
+    service = values["service"]
+    services = list(group.services)
+    if service and service not in services:
+        services.append(service)
+    connection.execute(
+        _COUNT_GROUP_JOIN, {"group_id": group.id, "now": ctx.now, "now_services": services}
+    )
+    _forget_loaded(session, AlertGroup, group.id)
+    new_service = services != list(group.services)
+    _joined_incident(ctx, group.incident_id, alert_id, values, new_service)
+    return AcceptedAlert(
+        alert_id=alert_id, dedup_key=key, outcome="created", incident_id=group.incident_id
+    )
+
+
+def _forget_loaded(
+    session: Session, model: type[Alert] | type[AlertGroup], ident: int | None
+) -> None:
+    """Expire a row's ORM object, if this session holds one, after a plain UPDATE of it."""
+    if ident is None:
+        return
+    loaded = session.identity_map.get(identity_key(model, ident))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 def _create(ctx: Context, signal: AlertSignal, key: str) -> Alert:
-    assert ctx.integration is not None
-    alert = Alert(
-        integration_id=ctx.integration.id,
-        dedup_key=key,
-        open_key=key,
-        title=(signal.title or "Untitled alert")[:500],
-        severity=signal.severity,
-        service=(signal.service or ctx.integration.default_service)[:100],
-        source=signal.source[:200],
-        labels=dict(signal.labels),
-        details=dict(signal.details),
-        links=list(signal.links),
-        status=grouping.FIRING,
-        started_at=signal.started_at or ctx.now,
-        first_seen_at=ctx.now,
-        last_seen_at=ctx.now,
-        resolved_at=None,
-        occurrences=1,
-        suppressed="",
-    )
+    alert = Alert(**_new_alert_values(ctx, signal, key))
     ctx.session.add(alert)
     ctx.session.flush()
     _event(ctx, alert, "trigger")
     return alert
+
+
+def _new_alert_values(ctx: Context, signal: AlertSignal, key: str) -> dict[str, Any]:
+    assert ctx.integration is not None
+    return {
+        "integration_id": ctx.integration.id,
+        "dedup_key": key,
+        "open_key": key,
+        "title": (signal.title or "Untitled alert")[:500],
+        "severity": signal.severity,
+        "service": (signal.service or ctx.integration.default_service)[:100],
+        "source": signal.source[:200],
+        "labels": dict(signal.labels),
+        "details": dict(signal.details),
+        "links": list(signal.links),
+        "status": grouping.FIRING,
+        "started_at": signal.started_at or ctx.now,
+        "first_seen_at": ctx.now,
+        "last_seen_at": ctx.now,
+        "resolved_at": None,
+        "occurrences": 1,
+        "suppressed": "",
+    }
 
 
 def _event(ctx: Context, alert: Alert, action: str) -> None:
@@ -246,7 +510,8 @@ def _acknowledge(ctx: Context, alert: Alert) -> None:
     alert.last_seen_at = ctx.now
     _event(ctx, alert, "acknowledge")
     if alert.incident_id is not None:
-        _timeline(ctx, alert.incident_id, f"Alert acknowledged at source: {alert.title}", alert)
+        text = f"Alert acknowledged at source: {alert.title}"
+        _timeline(ctx, alert.incident_id, text, alert.id, alert.service, alert.severity)
 
 
 def _resolve(ctx: Context, alert: Alert) -> None:
@@ -265,7 +530,8 @@ def _resolve(ctx: Context, alert: Alert) -> None:
     if group.status == PENDING:
         _evaluate(ctx, group)
     elif group.incident_id is not None:
-        _timeline(ctx, group.incident_id, f"Alert resolved at source: {alert.title}", alert)
+        text = f"Alert resolved at source: {alert.title}"
+        _timeline(ctx, group.incident_id, text, alert.id, alert.service, alert.severity)
         _note_when_all_resolved(ctx, group.incident_id)
 
 
@@ -288,16 +554,31 @@ def _note_when_all_resolved(ctx: Context, incident_id: int) -> None:
         )
 
 
-def _timeline(ctx: Context, incident_id: int, text: str, alert: Alert) -> None:
+def _timeline(
+    ctx: Context, incident_id: int, text: str, alert_id: int, service: str, severity: str
+) -> None:
     incidents.add_timeline_entry_in(
         ctx.session,
         ctx.actor,
         incident_id=incident_id,
         kind="alert",
         text=text,
-        data={"alert_id": alert.id, "service": alert.service, "severity": alert.severity},
+        data={"alert_id": alert_id, "service": service, "severity": severity},
         at=ctx.now,
     )
+
+
+def _joined_incident(
+    ctx: Context, incident_id: int, alert_id: int, values: dict[str, Any], new_service: bool
+) -> None:
+    """An alert joined an open incident: on its timeline, and its service becomes impacted."""
+    service, severity = values["service"], values["severity"]
+    text = f"Alert joined: {values['title']} ({service or 'no service'})"
+    _timeline(ctx, incident_id, text, alert_id, service, severity)
+    if service and new_service:
+        incidents.add_impacted_service_in(
+            ctx.session, ctx.actor, incident_id=incident_id, service_name=service, at=ctx.now
+        )
 
 
 # --- stage 2: correlation ------------------------------------------------------------------
@@ -309,11 +590,11 @@ def facts_of(alert: Alert) -> grouping.AlertFacts:
 
 
 def active_windows(session: Session, at: datetime) -> list[grouping.MaintenanceWindow]:
-    rows = session.scalars(
-        select(MaintenanceWindow).where(
-            MaintenanceWindow.starts_at <= at, MaintenanceWindow.ends_at > at
-        )
-    )
+    return [w for w in unended_windows(session, at) if w.starts_at <= at]
+
+
+def unended_windows(session: Session, at: datetime) -> list[grouping.MaintenanceWindow]:
+    rows = session.scalars(select(MaintenanceWindow).where(MaintenanceWindow.ends_at > at))
     return [window_view(row) for row in rows]
 
 
@@ -326,7 +607,7 @@ def window_view(row: MaintenanceWindow) -> grouping.MaintenanceWindow:
 
 def _correlate(ctx: Context, alert: Alert) -> None:
     facts = facts_of(alert)
-    window = grouping.maintenance_window_for(facts, ctx.now, active_windows(ctx.session, ctx.now))
+    window = grouping.maintenance_window_for(facts, ctx.now, ctx.windows())
     if window is not None:
         alert.silenced_by = window.ref
         return
@@ -349,18 +630,16 @@ def _choose(ctx: Context, rule: grouping.Rule, key: str, service: str) -> AlertG
     Only groups that could take the alert are turned into views, because deciding whether
     a group accepts alerts asks the incidents domain about its incident.
     """
-    horizon = ctx.now - (rule.dependency_window or rule.window)
-    rows = ctx.session.scalars(
-        select(AlertGroup).where(
-            AlertGroup.status.in_([PENDING, OPEN]),
-            or_(AlertGroup.group_key == key, AlertGroup.last_at >= horizon),
-        )
-    ).all()
-    same_key = [row for row in rows if row.group_key == key]
-    chosen = _pick(ctx, rule, key, service, same_key, frozenset())
+    live = AlertGroup.status.in_([PENDING, OPEN])
+    same_key = ctx.session.scalars(select(AlertGroup).where(live, AlertGroup.group_key == key))
+    chosen = _pick(ctx, rule, key, service, same_key.all(), frozenset())
     if chosen is not None or rule.dependency_window is None:
         return chosen
-    others = [row for row in rows if row.group_key != key and row.services]
+    horizon = ctx.now - rule.dependency_window
+    others = ctx.session.scalars(
+        select(AlertGroup).where(live, AlertGroup.group_key != key, AlertGroup.last_at >= horizon)
+    ).all()
+    others = [row for row in others if row.services]
     if not others:
         return None
     neighbours = _neighbours(ctx.session, service)
@@ -454,12 +733,13 @@ def _attach(ctx: Context, alert: Alert, group: AlertGroup) -> None:
     group.occurrences += 1
     group.firing += 1
     group.last_at = ctx.now
-    if alert.service and alert.service not in group.services:
+    new_service = bool(alert.service) and alert.service not in group.services
+    if new_service:
         group.services = [*group.services, alert.service]
     if group.status == OPEN and group.incident_id is not None:
         alert.incident_id = group.incident_id
-        text = f"Alert joined: {alert.title} ({alert.service or 'no service'})"
-        _timeline(ctx, group.incident_id, text, alert)
+        values = {"title": alert.title, "service": alert.service, "severity": alert.severity}
+        _joined_incident(ctx, group.incident_id, alert.id, values, new_service)
     else:
         _evaluate(ctx, group)
 

@@ -10,35 +10,46 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from warroom.db.uow import UnitOfWork
-from warroom.intake import service, ticker
+from warroom.intake import ticker
+from warroom.intake.batching import DeliveryWriter
 from warroom.intake.schemas import DeliveryResult
 from warroom.intake.service import Delivery, Endpoint
 
-router = APIRouter(prefix="/intake", tags=["intake"], lifespan=ticker.lifespan)
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """The ticker runs with the app; the delivery writer finishes its queue before shutdown."""
+    async with ticker.lifespan(app):
+        yield
+    writer = getattr(app.state, "intake_writer", None)
+    if writer is not None:
+        await run_in_threadpool(writer.close)
 
 
-async def raw_body(request: Request) -> bytes:
-    return await request.body()
+router = APIRouter(prefix="/intake", tags=["intake"], lifespan=lifespan)
 
 
-async def intake_uow(request: Request) -> UnitOfWork:
-    """A unit of work, built on the event loop (a sync dependency would cost a thread hop)."""
-    return UnitOfWork(request.app.state.db)
+def _writer(request: Request) -> DeliveryWriter:
+    state = request.app.state
+    writer: DeliveryWriter | None = getattr(state, "intake_writer", None)
+    if writer is None:
+        db = state.db
+        writer = state.intake_writer = DeliveryWriter(lambda: UnitOfWork(db))
+    return writer
 
 
-RawBody = Annotated[bytes, Depends(raw_body)]
-IntakeUow = Annotated[UnitOfWork, Depends(intake_uow)]
-
-
-async def _receive(uow: UnitOfWork, delivery: Delivery) -> DeliveryResult:
-    """Run the blocking delivery in the thread pool: one hop per request."""
-    return await run_in_threadpool(service.receive_delivery, uow, delivery)
+async def _receive(request: Request, delivery: Delivery) -> DeliveryResult:
+    """Hand the delivery to this process's writer; returns after its batch committed."""
+    return await _writer(request).receive(delivery)
 
 
 def _credential(request: Request, *schemes: str) -> str | None:
@@ -48,12 +59,10 @@ def _credential(request: Request, *schemes: str) -> str | None:
     return request.query_params.get("apiKey") if "geniekey" in schemes else None
 
 
-def _delivery(
-    request: Request, endpoint: Endpoint, body: bytes, credential: str | None
-) -> Delivery:
+async def _delivery(request: Request, endpoint: Endpoint, credential: str | None) -> Delivery:
     return Delivery(
         endpoint=endpoint,
-        body=body,
+        body=await request.body(),
         credential=credential,
         content_type=request.headers.get("content-type", ""),
         params={**request.query_params, **request.path_params},
@@ -61,26 +70,31 @@ def _delivery(
 
 
 @router.post("/alertmanager")
-async def alertmanager(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
+async def alertmanager(request: Request) -> JSONResponse:
     """Prometheus Alertmanager webhook (version 4), `Authorization: Bearer <credential>`."""
-    delivery = _delivery(request, Endpoint.ALERTMANAGER, body, _credential(request, "bearer"))
-    result = await _receive(uow, delivery)
-    return {"status": "success", "alerts": [a.model_dump() for a in result.alerts]}
+    delivery = await _delivery(request, Endpoint.ALERTMANAGER, _credential(request, "bearer"))
+    result = await _receive(request, delivery)
+    return JSONResponse({"status": "success", "alerts": _alerts(result)})
 
 
 @router.post("/pagerduty/v2/enqueue", status_code=202)
-async def pagerduty_enqueue(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
+async def pagerduty_enqueue(request: Request) -> JSONResponse:
     """PagerDuty Events API v2; the `routing_key` in the body is the credential."""
-    result = await _receive(uow, _delivery(request, Endpoint.PAGERDUTY, body, None))
-    return {"status": "success", "message": "Event processed", "dedup_key": _key(result)}
+    result = await _receive(request, await _delivery(request, Endpoint.PAGERDUTY, None))
+    body = {"status": "success", "message": "Event processed", "dedup_key": _key(result)}
+    return JSONResponse(body, status_code=202)
 
 
 @router.post("/pagerduty/v2/change/enqueue", status_code=202)
-async def pagerduty_change(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
+async def pagerduty_change(request: Request) -> JSONResponse:
     """PagerDuty change events, stored as changes on the affected service."""
-    delivery = _delivery(request, Endpoint.PAGERDUTY_CHANGE, body, None)
-    await _receive(uow, delivery)
-    return {"status": "success", "message": "Change event processed"}
+    delivery = await _delivery(request, Endpoint.PAGERDUTY_CHANGE, None)
+    await _receive(request, delivery)
+    return JSONResponse({"status": "success", "message": "Change event processed"}, 202)
+
+
+def _alerts(result: DeliveryResult) -> list[dict[str, Any]]:
+    return [alert.model_dump(mode="json") for alert in result.alerts]
 
 
 def _key(result: DeliveryResult) -> str | None:
@@ -88,38 +102,34 @@ def _key(result: DeliveryResult) -> str | None:
 
 
 @router.post("/opsgenie/v2/alerts", status_code=202)
-async def opsgenie_create(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
+async def opsgenie_create(request: Request) -> JSONResponse:
     """Opsgenie-compatible alert create, `Authorization: GenieKey <credential>`."""
-    return await _opsgenie(request, uow, Endpoint.OPSGENIE_CREATE, body)
+    return await _opsgenie(request, Endpoint.OPSGENIE_CREATE)
 
 
 @router.post("/opsgenie/v2/alerts/{identifier}/close", status_code=202)
-async def opsgenie_close(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
+async def opsgenie_close(request: Request) -> JSONResponse:
     """Close by alias (`?identifierType=alias`) or by Warroom alert id."""
-    return await _opsgenie(request, uow, Endpoint.OPSGENIE_CLOSE, body)
+    return await _opsgenie(request, Endpoint.OPSGENIE_CLOSE)
 
 
 @router.post("/opsgenie/v2/alerts/{identifier}/acknowledge", status_code=202)
-async def opsgenie_acknowledge(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
-    return await _opsgenie(request, uow, Endpoint.OPSGENIE_ACK, body)
+async def opsgenie_acknowledge(request: Request) -> JSONResponse:
+    return await _opsgenie(request, Endpoint.OPSGENIE_ACK)
 
 
-async def _opsgenie(
-    request: Request, uow: UnitOfWork, endpoint: Endpoint, body: bytes
-) -> dict[str, Any]:
+async def _opsgenie(request: Request, endpoint: Endpoint) -> JSONResponse:
     started = time.perf_counter()
     credential = _credential(request, "geniekey", "bearer")
-    await _receive(uow, _delivery(request, endpoint, body, credential))
-    return {
-        "result": "Request will be processed",
-        "took": round(time.perf_counter() - started, 3),
-        "requestId": str(uuid.uuid4()),
-    }
+    await _receive(request, await _delivery(request, endpoint, credential))
+    took = round(time.perf_counter() - started, 3)
+    body = {"result": "Request will be processed", "took": took, "requestId": str(uuid.uuid4())}
+    return JSONResponse(body, status_code=202)
 
 
 @router.post("/generic", status_code=202)
-async def generic(request: Request, uow: IntakeUow, body: RawBody) -> dict[str, Any]:
+async def generic(request: Request) -> JSONResponse:
     """Any JSON, read through the integration's field mapping."""
-    delivery = _delivery(request, Endpoint.GENERIC, body, _credential(request, "bearer"))
-    result = await _receive(uow, delivery)
-    return {"status": "accepted", "alerts": [a.model_dump() for a in result.alerts]}
+    delivery = await _delivery(request, Endpoint.GENERIC, _credential(request, "bearer"))
+    result = await _receive(request, delivery)
+    return JSONResponse({"status": "accepted", "alerts": _alerts(result)}, status_code=202)

@@ -12,7 +12,7 @@ would serialise all intake on the audit chain's lock.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,6 +37,7 @@ from warroom.errors import (
     MalformedRequest,
     NotFound,
     PayloadTooLarge,
+    WarroomError,
 )
 from warroom.incidents import service as incidents
 from warroom.intake import pipeline
@@ -225,11 +226,9 @@ def receive_delivery(
             kept as a dead letter first.
     """
     document, json_error = _decode(delivery.body)
-    credential = delivery.credential
-    if delivery.endpoint in (Endpoint.PAGERDUTY, Endpoint.PAGERDUTY_CHANGE):
-        credential = pagerduty.routing_key_of(document)
-        if credential is None:
-            _keep_unattributed(uow, delivery, json_error or "routing_key is missing")
+    credential = _credential_of(delivery, document)
+    if credential is None and delivery.endpoint in ROUTING_KEY_ENDPOINTS:
+        _keep_unattributed(uow, delivery, json_error or "routing_key is missing")
     for attempt in range(RETRIES):
         try:
             return _receive_once(uow, delivery, credential, document, json_error, now)
@@ -238,6 +237,69 @@ def receive_delivery(
             if attempt == RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def receive_batch(
+    uow: UnitOfWork, deliveries: Sequence[Delivery], *, now: datetime | None = None
+) -> list[DeliveryResult | Exception]:
+    """Apply several deliveries in one transaction (group commit); one outcome per delivery.
+
+    Why: per delivery, opening and committing a transaction costs more than the grouping
+    itself, so the HTTP endpoints hand concurrent deliveries to one writer that commits them
+    together; each still answers only after that commit. Every outcome is what
+    `receive_delivery` would have given, result or raised error: rejections that write
+    nothing (credential, size) or only a dead letter (malformed body) are settled inside
+    the batch. Anything else, such as another process creating the same alert first, rolls
+    the whole batch back and each delivery is then received alone, with its own retries, so
+    one delivery's trouble costs the others only time.
+    """
+    outcomes: list[DeliveryResult | Exception | None] = [None] * len(deliveries)
+    decoded = [_decode(delivery.body) for delivery in deliveries]
+    try:
+        with uow:
+            session = uow.session
+            sources: dict[str, pipeline.Source | WarroomError] = {}
+            accepted: list[tuple[int, pipeline.Source, list[AlertSignal | ChangeSignal]]] = []
+            for index, delivery in enumerate(deliveries):
+                document, json_error = decoded[index]
+                credential = _credential_of(delivery, document)
+                if credential is None and delivery.endpoint in ROUTING_KEY_ENDPOINTS:
+                    continue  # kept within its cap by `receive_delivery`, below
+                try:
+                    source = _authenticate_once(session, delivery.endpoint, credential, sources)
+                    signals = _accepted_signals(session, delivery, source, document, json_error)
+                except WarroomError as exc:
+                    outcomes[index] = exc
+                    continue
+                accepted.append((index, source, signals))
+            pipeline.lock_identities(session, [(src, sig) for _, src, sig in accepted])
+            for index, source, signals in accepted:
+                actor = Actor.system(f"integration:{source.name}")
+                ctx = pipeline.Context(session, actor, now or utcnow(), source)
+                outcomes[index] = _apply(ctx, signals, more_to_come=True)
+            pipeline.write_pending_repeats(session)
+            uow.commit()
+    except Exception:  # noqa: BLE001 - each delivery is redone alone below and gets its own
+        outcomes = [None] * len(deliveries)
+    settled: list[DeliveryResult | Exception] = []
+    for delivery, outcome in zip(deliveries, outcomes, strict=True):
+        if outcome is None:
+            try:
+                outcome = receive_delivery(uow, delivery, now=now)
+            except Exception as exc:  # noqa: BLE001 - handed to the delivery's own request
+                outcome = exc
+        settled.append(outcome)
+    return settled
+
+
+ROUTING_KEY_ENDPOINTS = (Endpoint.PAGERDUTY, Endpoint.PAGERDUTY_CHANGE)
+
+
+def _credential_of(delivery: Delivery, document: Any) -> str | None:
+    """PagerDuty sends its credential in the body (`routing_key`); the others in headers."""
+    if delivery.endpoint in ROUTING_KEY_ENDPOINTS:
+        return pagerduty.routing_key_of(document)
+    return delivery.credential
 
 
 def _receive_once(
@@ -250,22 +312,61 @@ def _receive_once(
 ) -> DeliveryResult:
     with uow:
         integration = _authenticate(uow.session, delivery.endpoint, credential)
-        if integration.max_body_bytes and len(delivery.body) > integration.max_body_bytes:
-            raise PayloadTooLarge(
-                f"the request body is larger than {integration.max_body_bytes} bytes, "
-                f"the limit of integration {integration.name}"
-            )
         try:
-            signals = _parse(delivery, integration, document, json_error)
-        except PayloadError as exc:
-            _keep_dead_letter(uow.session, delivery, integration.id, exc)
-            uow.commit()
-            raise _rejection(exc, json_error) from exc
+            signals = _accepted_signals(uow.session, delivery, integration, document, json_error)
+        except (MalformedRequest, InvalidInput):
+            uow.commit()  # the dead letter
+            raise
+        pipeline.lock_identities(uow.session, [(integration, signals)])
         actor = Actor.system(f"integration:{integration.name}")
         ctx = pipeline.Context(uow.session, actor, now or utcnow(), integration)
         result = _apply(ctx, signals)
         uow.commit()
     return result
+
+
+def _accepted_signals(
+    session: Session,
+    delivery: Delivery,
+    integration: pipeline.Source,
+    document: Any,
+    json_error: str | None,
+) -> list[AlertSignal | ChangeSignal]:
+    """The delivery's signals; a body that does not parse is added as a dead letter first.
+
+    Raises:
+        PayloadTooLarge: over the integration's own body limit (nothing kept).
+        MalformedRequest / InvalidInput: after adding the dead letter to the session.
+    """
+    if integration.max_body_bytes and len(delivery.body) > integration.max_body_bytes:
+        raise PayloadTooLarge(
+            f"the request body is larger than {integration.max_body_bytes} bytes, "
+            f"the limit of integration {integration.name}"
+        )
+    try:
+        return _parse(delivery, integration, document, json_error)
+    except PayloadError as exc:
+        _keep_dead_letter(session, delivery, integration.id, exc)
+        raise _rejection(exc, json_error) from exc
+
+
+def _authenticate_once(
+    session: Session,
+    endpoint: Endpoint,
+    credential: str | None,
+    seen: dict[str, pipeline.Source | WarroomError],
+) -> pipeline.Source:
+    """`_authenticate`, remembered per credential and endpoint for the length of a batch."""
+    memo_key = f"{endpoint.kind.value} {credential}"
+    if memo_key not in seen:
+        try:
+            seen[memo_key] = _authenticate(session, endpoint, credential)
+        except WarroomError as exc:
+            seen[memo_key] = exc
+    outcome = seen[memo_key]
+    if isinstance(outcome, WarroomError):
+        raise outcome
+    return outcome
 
 
 def _decode(body: bytes) -> tuple[Any, str | None]:
@@ -313,13 +414,22 @@ def _parse(
     return parsers[endpoint](document)
 
 
-def _apply(ctx: pipeline.Context, signals: list[AlertSignal | ChangeSignal]) -> DeliveryResult:
+def _apply(
+    ctx: pipeline.Context,
+    signals: list[AlertSignal | ChangeSignal],
+    *,
+    more_to_come: bool = False,
+) -> DeliveryResult:
+    """Apply the signals; with `more_to_come` (a batch) repeat writes may stay pending."""
     result = DeliveryResult()
     for signal in signals:
         if isinstance(signal, ChangeSignal):
+            pipeline.write_pending_repeats(ctx.session)
             result.change_id = _record_change(ctx, signal)
         else:
             result.alerts.append(pipeline.apply_alert(ctx, signal))
+    if not more_to_come:
+        pipeline.write_pending_repeats(ctx.session)
     return result
 
 

@@ -1,0 +1,118 @@
+"""Group commit for the intake endpoints: one writer thread per server process.
+
+Why: a transaction per delivery spends more on opening and committing than on grouping, and a
+thread-pool hop per request adds to it. Requests instead queue their delivery here; the writer
+takes everything queued (up to `MAX_BATCH`), applies it with `service.receive_batch` in one
+transaction, and wakes each request after the commit, so an accepted delivery is still durable
+before its 2xx. Under light load a batch holds one delivery and nothing waits; under heavy
+load batches grow and the cost per delivery falls.
+
+This is an optimisation inside one process, not a coordination point: several processes (or
+machines) each run their own writer against the shared database, whose locks keep grouping
+correct (see `warroom.intake.locks`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from warroom.db.uow import UnitOfWork
+from warroom.intake import service
+from warroom.intake.schemas import DeliveryResult
+from warroom.intake.service import Delivery
+
+MAX_BATCH = 64
+_log = logging.getLogger("warroom.intake")
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    delivery: Delivery
+    future: asyncio.Future[DeliveryResult]
+    loop: asyncio.AbstractEventLoop
+
+
+class DeliveryWriter:
+    """Applies queued deliveries in batches on its own thread, started on first use."""
+
+    def __init__(self, new_uow: Callable[[], UnitOfWork], *, max_batch: int = MAX_BATCH) -> None:
+        self._new_uow = new_uow
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    async def receive(self, delivery: Delivery) -> DeliveryResult:
+        """Apply `delivery`; returns (or raises) once the batch holding it has committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[DeliveryResult] = loop.create_future()
+        self._ensure_running()
+        self._queue.put(_Waiting(delivery, future, loop))
+        return await future
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the thread (it restarts if used again)."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _ensure_running(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="warroom-intake-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    waiting = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if waiting is None:
+                    stopping = True
+                    break
+                batch.append(waiting)
+            self._apply(batch)
+
+    def _apply(self, batch: Sequence[_Waiting]) -> None:
+        try:
+            outcomes = service.receive_batch(self._new_uow(), [w.delivery for w in batch])
+        except Exception as exc:  # noqa: BLE001 - every request must hear back, never hang
+            _log.exception("intake batch failed")
+            outcomes = [exc] * len(batch)
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Waiting, object]]] = {}
+        for waiting, outcome in zip(batch, outcomes, strict=True):
+            by_loop.setdefault(waiting.loop, []).append((waiting, outcome))
+        for loop, settled in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle, settled)
+            except RuntimeError:  # the loop has closed: its requests are gone
+                continue
+
+
+def _settle(settled: Sequence[tuple[_Waiting, object]]) -> None:
+    for waiting, outcome in settled:
+        if waiting.future.done():  # the client went away; the delivery is committed anyway
+            continue
+        if isinstance(outcome, BaseException):
+            waiting.future.set_exception(outcome)
+        else:
+            assert isinstance(outcome, DeliveryResult)
+            waiting.future.set_result(outcome)

@@ -1,0 +1,179 @@
+"""Group commit: several deliveries in one transaction, each with its own outcome."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.intake.conftest import SYSTEM, am_alert, am_notification, at
+from warroom.audit.service import verify_chain
+from warroom.db.engine import Database
+from warroom.db.uow import UnitOfWork
+from warroom.errors import AuthenticationRequired, InvalidInput, MalformedRequest
+from warroom.incidents import queries as incident_queries
+from warroom.intake import pipeline, queries, service
+from warroom.intake.models import AlertEvent, AlertGroup
+from warroom.intake.schemas import DeliveryResult, IntegrationCreated
+from warroom.intake.service import Delivery, Endpoint
+
+
+@pytest.fixture
+def integration(make_integration: Callable[..., IntegrationCreated]) -> IntegrationCreated:
+    return make_integration("alertmanager")
+
+
+def am(credential: str, *alerts: dict[str, Any]) -> Delivery:
+    body = json.dumps(am_notification(*alerts)).encode()
+    return Delivery(Endpoint.ALERTMANAGER, body, credential)
+
+
+def batch(
+    new_uow: Callable[[], UnitOfWork], deliveries: list[Delivery], now: datetime
+) -> list[DeliveryResult | Exception]:
+    return service.receive_batch(new_uow(), deliveries, now=now)
+
+
+def outcomes(result: DeliveryResult | Exception) -> list[str]:
+    assert isinstance(result, DeliveryResult), result
+    return [alert.outcome for alert in result.alerts]
+
+
+def event_actions(db: Database) -> list[str]:
+    with db.read_session() as session:
+        return list(session.scalars(select(AlertEvent.action).order_by(AlertEvent.id)))
+
+
+def test_each_delivery_in_a_batch_gets_its_own_outcome(
+    new_uow: Callable[[], UnitOfWork],
+    integration: IntegrationCreated,
+    make_integration: Callable[..., IntegrationCreated],
+    db: Database,
+) -> None:
+    pagerduty = make_integration("pagerduty")
+    results = batch(
+        new_uow,
+        [
+            am(integration.credential, am_alert("A")),
+            am("wi_not-a-credential", am_alert("B")),
+            Delivery(Endpoint.ALERTMANAGER, b"{not json", integration.credential),
+            Delivery(Endpoint.PAGERDUTY, b'{"event_action": "trigger"}', None),
+            am(integration.credential, am_alert("C")),
+            Delivery(
+                Endpoint.PAGERDUTY,
+                json.dumps({"routing_key": pagerduty.credential, "event_action": "nope"}).encode(),
+                None,
+            ),
+        ],
+        at(0),
+    )
+    assert outcomes(results[0]) == ["created"]
+    assert isinstance(results[1], AuthenticationRequired)
+    assert isinstance(results[2], MalformedRequest)
+    assert isinstance(results[3], MalformedRequest)  # no routing key: kept within its cap
+    assert outcomes(results[4]) == ["created"]
+    assert isinstance(results[5], InvalidInput) and "event_action" in str(results[5].errors)
+    titles = sorted(alert.title for alert in queries.list_alerts(db, SYSTEM).items)
+    assert titles == ["A on payments", "C on payments"]
+    letters = queries.list_dead_letters(db, SYSTEM)
+    assert sorted(letter.endpoint for letter in letters) == [
+        "alertmanager",
+        "pagerduty",
+        "pagerduty",
+    ]
+
+
+def test_one_key_repeated_resolved_and_fired_again_within_one_batch(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    key = integration.credential
+    [first] = batch(new_uow, [am(key, am_alert("A"))], at(0))
+    results = batch(
+        new_uow,
+        [
+            am(key, am_alert("A")),
+            am(key, am_alert("A")),
+            am(key, am_alert("A", status="resolved")),
+            am(key, am_alert("A")),
+            am(key, am_alert("A")),
+        ],
+        at(1),
+    )
+    assert [outcomes(r) for r in results] == [
+        ["repeated"],
+        ["repeated"],
+        ["resolved"],
+        ["created"],
+        ["repeated"],
+    ]
+    alerts = sorted(queries.list_alerts(db, SYSTEM).items, key=lambda a: a.id)
+    assert [(a.status, a.occurrences) for a in alerts] == [("resolved", 3), ("firing", 2)]
+    assert event_actions(db) == ["trigger", "repeat", "repeat", "resolve", "trigger", "repeat"]
+    assert isinstance(first, DeliveryResult)
+    [incident_id] = {a.incident_id for a in first.alerts}
+    assert incident_id is not None
+    assert {a.incident_id for a in alerts} == {incident_id}
+    with db.read_session() as session:
+        group = session.scalars(select(AlertGroup)).one()
+    assert (group.occurrences, group.firing) == (5, 1)  # triggers and repeats, not resolves
+
+
+def test_repeat_counts_are_written_before_the_commit(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    key = integration.credential
+    batch(new_uow, [am(key, am_alert("A")), am(key, am_alert("B"))], at(0))
+    batch(new_uow, [am(key, am_alert("A")) for _ in range(5)], at(1))
+    counts = {a.title: a.occurrences for a in queries.list_alerts(db, SYSTEM).items}
+    assert counts == {"A on payments": 6, "B on payments": 1}
+    with db.read_session() as session:
+        repeats = session.scalar(
+            select(func.count()).select_from(AlertEvent).where(AlertEvent.action == "repeat")
+        )
+    assert repeats == 5
+
+
+def test_a_failing_delivery_rolls_the_batch_back_and_the_others_are_received_alone(
+    new_uow: Callable[[], UnitOfWork],
+    integration: IntegrationCreated,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_apply = pipeline.apply_alert
+
+    def apply_failing_on_boom(ctx: pipeline.Context, signal: Any) -> Any:
+        if signal.title.startswith("Boom"):
+            raise RuntimeError("the grouping engine broke")
+        return real_apply(ctx, signal)
+
+    monkeypatch.setattr(pipeline, "apply_alert", apply_failing_on_boom)
+    key = integration.credential
+    results = batch(
+        new_uow,
+        [am(key, am_alert("A")), am(key, am_alert("Boom")), am(key, am_alert("C"))],
+        at(0),
+    )
+    assert outcomes(results[0]) == ["created"]
+    assert isinstance(results[1], RuntimeError)
+    assert outcomes(results[2]) == ["created"]
+    titles = sorted(alert.title for alert in queries.list_alerts(db, SYSTEM).items)
+    assert titles == ["A on payments", "C on payments"]
+    assert event_actions(db) == ["trigger", "trigger"]  # the rolled-back batch left nothing
+
+
+def test_a_batch_writes_one_unbroken_audit_chain(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    key = integration.credential
+    batch(new_uow, [am(key, am_alert(f"A{i}")) for i in range(6)], at(0))
+    batch(new_uow, [am(key, am_alert(f"A{i}", status="resolved")) for i in range(6)], at(1))
+    report = verify_chain(db, SYSTEM)
+    assert report.intact and report.entries_checked > 12, report
+    [incident] = incident_queries.list_incidents(db, SYSTEM).items
+    texts = [e.text for e in incident_queries.get_timeline(db, SYSTEM, incident_id=incident.id)]
+    assert sum(t.startswith("Alert resolved at source") for t in texts) == 6
+    assert any(t.startswith("All 6 alert(s) of this incident have resolved") for t in texts)
