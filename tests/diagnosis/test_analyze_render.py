@@ -6,6 +6,7 @@ from pathlib import Path
 
 from warroom.diagnosis.analyze import analyze
 from warroom.diagnosis.render import event_json, write_json
+from warroom.diagnosis.timeline import EventStore
 
 TRICKY = [
     '2024-01-01T00:00:00.000001Z ERROR app: quote " backslash \\ tab \t bell \x07 caf\u00e9 \u2028',
@@ -33,3 +34,13 @@ def test_json_events_are_exactly_what_json_dumps_would_write(tmp_path: Path) -> 
     assert document["events"][2]["time_observed"] == "1999-12-31T23:59:59.500000Z"
     assert document["events"][3]["message"].endswith("\u2028")
     assert document["events"][4]["message"] == "app: second line\n\tat com.x.Y.run(Y.java:10)"
+
+
+def test_kept_messages_come_back_exactly_from_the_compact_store() -> None:
+    store = EventStore()
+    messages = ["", "plain", "caf\u00e9 \U0001f600", "lone \ud800 surrogate", "x" * 70_000]
+    for i, message in enumerate(messages):
+        store.add(0, i + 1, None if i % 2 else 10 * i, None, "INFO", message)
+    assert [store.message(i) for i in range(len(store))] == messages
+    timeline = store.freeze(["a.log"], lambda _index, _observed: None)
+    assert sorted(e.message for e in timeline) == sorted(messages)

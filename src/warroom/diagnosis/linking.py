@@ -45,6 +45,7 @@ _ID_ENDINGS: Final = frozenset({"id", "ID", "Id", "iD"})
 _HADOOP: Final = ("application_", "appattempt_", "attempt_", "container_", "job_", "task_")
 _SHAPE_PREFIXES: Final = ("blk_", "req-", *_HADOOP)
 _SHAPE_LENGTHS: Final = frozenset({16, 32, 36, 55})
+_NOT_SEEN: Final = "\0"
 _HEX: Final = frozenset("0123456789abcdef")
 _DIGITS: Final = frozenset("0123456789")
 _REQUEST_TIME: Final = re.compile(r"\b(?:request_time|rt)=(\d{1,6}\.\d{1,9})\b")
@@ -74,8 +75,18 @@ def _shape(token: str) -> str | None:
     return None
 
 
+_KEY_KINDS: dict[str, str | None] = {}
+
+
 def _key_kind(key: str) -> str | None:
-    return _KEYS.get(key.lower().replace("_", "").replace("-", "").replace(".", ""))
+    kind = _KEY_KINDS.get(key, _NOT_SEEN)
+    if kind is _NOT_SEEN:
+        if len(_KEY_KINDS) >= 4096:
+            _KEY_KINDS.clear()
+        kind = _KEY_KINDS[key] = _KEYS.get(
+            key.lower().replace("_", "").replace("-", "").replace(".", "")
+        )
+    return kind
 
 
 def find_ids(text: str) -> list[tuple[str, str]]:
@@ -97,41 +108,37 @@ def find_ids(text: str) -> list[tuple[str, str]]:
         if m is None:
             return found
         pos = m.end()
-        pending = _key_or_shape(m.group(1), found)
-        while pending is not None:
-            token = _NEXT_TOKEN.match(text, pos)
-            if token is None:
-                return found
-            pos = token.end()
-            pending = _take_value(token.group(1), pending, found)
+        raw = m.group(1)
+        cut = raw.find("=")
+        if cut < 0:
+            cut = raw.find(":")
+        key = raw[:cut] if cut >= 0 else raw
+        kind = _key_kind(key) if key[-2:] in _ID_ENDINGS else None
+        if kind is None:
+            if len(raw) >= 10:
+                _shaped(raw, found)
+            continue
+        value = raw[cut + 1 :].strip(":=.") if cut >= 0 else ""
+        if not value:  # "key": "value"
+            pos = _value_after(text, pos, kind, found)
+        elif 6 <= len(value) <= 64:
+            found.append((value, kind))
 
 
-def _take_value(raw: str, kind: str, found: list[tuple[str, str]]) -> str | None:
-    if raw in (":", "="):
-        return kind  # still waiting for the value
-    value = raw.strip(":=.")
-    if 6 <= len(value) <= 64:
-        found.append((value, kind))
-    return None
-
-
-def _key_or_shape(raw: str, found: list[tuple[str, str]]) -> str | None:
-    """Handle one token; returns the id kind when its value is the next token."""
-    cut = raw.find("=")
-    if cut < 0:
-        cut = raw.find(":")
-    key = raw[:cut] if cut >= 0 else raw
-    kind = _key_kind(key) if key[-2:] in _ID_ENDINGS else None
-    if kind is None:
-        if len(raw) >= 10:
-            _shaped(raw, found)
-        return None
-    value = raw[cut + 1 :].strip(":=.") if cut >= 0 else ""
-    if not value:
-        return kind  # "key": "value"
-    if 6 <= len(value) <= 64:
-        found.append((value, kind))
-    return None
+def _value_after(text: str, pos: int, kind: str, found: list[tuple[str, str]]) -> int:
+    """Take the token after a bare key as its value (a lone ":" or "=" is skipped); returns
+    where scanning goes on (the end of the text when there is no value)."""
+    while True:
+        token = _NEXT_TOKEN.match(text, pos)
+        if token is None:
+            return len(text)
+        pos = token.end()
+        raw = token.group(1)
+        if raw != ":" and raw != "=":
+            value = raw.strip(":=.")
+            if 6 <= len(value) <= 64:
+                found.append((value, kind))
+            return pos
 
 
 def _shaped(raw: str, found: list[tuple[str, str]]) -> None:
@@ -159,6 +166,7 @@ class _Sightings:
     first: array[int] = field(default_factory=lambda: array("q"))
     last: array[int] = field(default_factory=lambda: array("q"))
     count: array[int] = field(default_factory=lambda: array("q"))
+    records: int = 0
 
 
 class IdIndex:
@@ -171,7 +179,6 @@ class IdIndex:
     """
 
     def __init__(self) -> None:
-        self.records: dict[str, int] = {}
         self._number: dict[str, int] = {}
         self._values: list[str] = []
         self._kind: array[int] = array("H")
@@ -187,20 +194,23 @@ class IdIndex:
         ``request_time=`` or ``rt=``, in seconds) is logged when the request *ends*; it spans
         from ``ns - request_time`` to ``ns``, which lets it enclose the upstream's lines.
         """
-        self.records[source] = self.records.get(source, 0) + 1
-        took = _REQUEST_TIME.search(text) if "t=" in text else None
-        start = ns - round(float(took.group(1)) * 1e9) if took else ns
+        current = self._current
+        sightings = current[1] if current is not None and current[0] == source else None
+        if sightings is None:
+            sightings = self._open(source)
+        sightings.records += 1
         found = find_ids(text)
         if not found:
             return
-        sightings = self._open(source)
+        took = _REQUEST_TIME.search(text) if "t=" in text else None
+        start = ns - round(float(took.group(1)) * 1e9) if took else ns
         rows = sightings.rows
         assert rows is not None
         first, last, count = sightings.first, sightings.last, sightings.count
         for value, kind in found:
             row = rows.get(value)
             if row is None:
-                rows[value] = len(sightings.number)
+                rows[value] = len(first)
                 sightings.number.append(self._numbered(value, kind))
                 first.append(start)
                 last.append(ns)
@@ -211,6 +221,11 @@ class IdIndex:
                 if ns > last[row]:
                     last[row] = ns
                 count[row] += 1
+
+    @property
+    def records(self) -> dict[str, int]:
+        """Records seen per source (with or without identifiers)."""
+        return {name: s.records for name, s in self._sources.items()}
 
     def _open(self, source: str) -> _Sightings:
         current = self._current
@@ -263,32 +278,26 @@ class IdIndex:
     def _links(
         self, names: list[str], columns: tuple[np.ndarray, ...], newest_first: bool
     ) -> Iterator[SharedId]:
-        """Identifiers in two or more sources and on no entity, by order of first sighting."""
+        """Identifiers in two or more sources and on no entity, by order of first sighting.
+
+        The selection is made now (the index may be emptied afterwards); the :class:`SharedId`
+        objects are made as they are consumed, one chunk at a time.
+        """
         source, number, first, last, count = columns
         total = len(self._values)
-        records = np.array([self.records.get(name, 0) for name in names], dtype=np.float64)
+        records = np.array([self._sources[name].records for name in names], dtype=np.float64)
         limit = np.maximum(ENTITY_MIN, ENTITY_SHARE * records)
         entity = np.bincount(number, weights=count > limit[source], minlength=total) > 0
         keep = (np.bincount(number, minlength=total) > 1) & ~entity
         rows = np.nonzero(keep[number])[0]
         rows = rows[np.lexsort((source[rows], -number[rows] if newest_first else number[rows]))]
-        kinds = np.frombuffer(self._kind, dtype=np.uint16)
-        for chunk in range(0, rows.size, _CHUNK):  # bounded: Python objects for one chunk only
-            part = rows[chunk : chunk + _CHUNK]
-            yield from _shared_ids(
-                [names[i] for i in source[part].tolist()],
-                number[part].tolist(),
-                first[part].tolist(),
-                last[part].tolist(),
-                count[part].tolist(),
-                self._values,
-                [self._kind_names[k] for k in kinds[number[part]].tolist()],
-            )
+        kinds = np.frombuffer(self._kind, dtype=np.uint16)[number[rows]]
+        return _chunks(names, rows, columns, kinds, self._kind_names, self._values)
 
     def shared(self) -> list[SharedId]:
         """Identifiers present in two or more sources, entity ids left out."""
         names, *columns = self._columns()
-        return list(_merged(self._links(names, tuple(columns), newest_first=False)))
+        return list(self._links(names, tuple(columns), newest_first=False))
 
     def drain(self) -> Iterator[SharedId]:
         """Like :meth:`shared`, but empties the index, so the alignment does not hold both the
@@ -298,10 +307,9 @@ class IdIndex:
         self._sources.clear()
         self._number.clear()
         self._current = None
-        yield from _merged(links)
+        yield from links
         self._values.clear()
         del self._kind[:]
-        self.records.clear()
 
     def distinct(self) -> dict[str, dict[str, int]]:
         """Per source and kind, how many distinct identifiers it holds."""
@@ -325,43 +333,33 @@ class IdIndex:
 _CHUNK: Final = 65_536
 
 
-def _shared_ids(
+def _chunks(
     names: list[str],
-    numbers: list[int],
-    firsts: list[int],
-    lasts: list[int],
-    counts: list[int],
+    rows: np.ndarray,
+    columns: tuple[np.ndarray, ...],
+    kinds: np.ndarray,
+    kind_names: list[str],
     values: list[str],
-    kinds: list[str],
 ) -> Iterator[SharedId]:
-    """Rows sorted by id number then source, grouped into one :class:`SharedId` per id."""
-    start = 0
-    size = len(numbers)
-    while start < size:
-        number = numbers[start]
-        end = start + 1
-        while end < size and numbers[end] == number:
-            end += 1
-        yield SharedId(
-            values[number],
-            kinds[start],
-            {names[i]: Occurrence(firsts[i], lasts[i], counts[i]) for i in range(start, end)},
-        )
-        start = end
-
-
-def _merged(links: Iterator[SharedId]) -> Iterator[SharedId]:
-    """Join the two parts of an identifier whose rows a chunk boundary split."""
-    held: SharedId | None = None
-    for link in links:
-        if held is not None and held.value == link.value:
-            held = SharedId(held.value, held.kind, {**held.sources, **link.sources})
-            continue
-        if held is not None:
-            yield held
-        held = link
-    if held is not None:
-        yield held
+    """One :class:`SharedId` per identifier (its rows are adjacent), made a chunk of
+    identifiers at a time so that only one chunk is ever held as Python objects."""
+    source, number, first, last, count = (column[rows] for column in columns)
+    starts = np.flatnonzero(np.diff(number)) + 1
+    starts = np.concatenate(([0], starts)) if rows.size else starts
+    for chunk in range(0, starts.size, _CHUNK):
+        begin = int(starts[chunk])
+        end = int(starts[chunk + _CHUNK]) if chunk + _CHUNK < starts.size else rows.size
+        where = slice(begin, end)
+        sources = [names[i] for i in source[where].tolist()]
+        firsts, lasts, counts = first[where].tolist(), last[where].tolist(), count[where].tolist()
+        bounds = (starts[chunk : chunk + _CHUNK] - begin).tolist() + [end - begin]
+        numbers, kind_codes = number[where].tolist(), kinds[where].tolist()
+        for lo, hi in zip(bounds, bounds[1:], strict=False):
+            yield SharedId(
+                values[numbers[lo]],
+                kind_names[kind_codes[lo]],
+                {sources[i]: Occurrence(firsts[i], lasts[i], counts[i]) for i in range(lo, hi)},
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """Compact storage of the kept records, and the merged timeline in corrected-time order.
 
 Why this exists: ``warroom analyze`` keeps up to a million records for its output.  As Python
-objects (a tuple or dataclass per record, two boxed integers for its times) they cost three to
-four times their text; here they are parallel ``array`` columns plus one list of message
-strings, and :class:`Timeline` builds an :class:`Event` only when one is read.  The order is one
+objects (a tuple or dataclass per record, two boxed integers for its times, a ``str`` per
+message) they cost three to four times their text; here they are parallel ``array`` columns
+and one UTF-8 buffer of messages (about 29 bytes per record plus the message's bytes), and
+:class:`Timeline` builds an :class:`Event` only when one is read.  The order is one
 stable ``numpy.argsort`` over int64 keys, so records at the same instant keep file order.
 """
 
@@ -49,10 +50,19 @@ class EventStore:
     observed: array[int] = field(default_factory=lambda: array("q"))
     level: array[int] = field(default_factory=lambda: array("b"))
     template: list[str | None] = field(default_factory=list)
-    message: list[str] = field(default_factory=list)
+    text: bytearray = field(default_factory=bytearray)
+    """Every message, UTF-8 (``surrogatepass``: any ``str`` round-trips), one after another."""
+    ends: array[int] = field(default_factory=lambda: array("Q"))
+    """Where each message ends in ``text``."""
 
     def __len__(self) -> int:
-        return len(self.message)
+        return len(self.ends)
+
+    def message(self, row: int) -> str:
+        """The message of one kept record."""
+        start = self.ends[row - 1] if row else 0
+        with memoryview(self.text) as view:
+            return str(view[start : self.ends[row]], "utf-8", "surrogatepass")
 
     def add(
         self,
@@ -69,7 +79,8 @@ class EventStore:
         self.observed.append(MISSING if ns is None else ns)
         self.level.append(_LEVEL_CODE.get(level, 0))
         self.template.append(template)
-        self.message.append(message)
+        self.text += message.encode("utf-8", "surrogatepass")
+        self.ends.append(len(self.text))
 
     def freeze(self, names: Sequence[str], correct: Corrector) -> Timeline:
         """Correct every time and order the records; the store must not be used afterwards."""
@@ -132,7 +143,7 @@ class Timeline(Sequence[Event]):
             None if corrected == MISSING else corrected,
             store.template[row],
             LEVELS[store.level[row]],
-            store.message[row],
+            store.message(row),
         )
 
     @overload
@@ -152,7 +163,9 @@ class Timeline(Sequence[Event]):
         """The events in order as plain tuples (the fields of :class:`Event`), read from the
         columns a chunk at a time: no per-event object beyond the tuple."""
         store, names = self._store, self._names
-        levels, templates, messages = LEVELS, store.template, store.message
+        levels, templates = LEVELS, store.template
+        ends = np.frombuffer(store.ends, dtype=np.uint64).astype(np.int64)
+        starts = np.concatenate(([0], ends[:-1])) if ends.size else ends
         sources = np.frombuffer(store.source, dtype=np.uint32)
         lines = np.frombuffer(store.line, dtype=np.int64)
         level_codes = np.frombuffer(store.level, dtype=np.int8)
@@ -160,6 +173,8 @@ class Timeline(Sequence[Event]):
             part = self._order[start : start + chunk]
             columns = zip(
                 part.tolist(),
+                starts[part].tolist(),
+                ends[part].tolist(),
                 sources[part].tolist(),
                 lines[part].tolist(),
                 self._observed[part].tolist(),
@@ -167,13 +182,14 @@ class Timeline(Sequence[Event]):
                 level_codes[part].tolist(),
                 strict=True,
             )
-            for row, source, line, observed, corrected, level in columns:
-                yield (
-                    names[source],
-                    line,
-                    None if observed == MISSING else observed,
-                    None if corrected == MISSING else corrected,
-                    templates[row],
-                    levels[level],
-                    messages[row],
-                )
+            with memoryview(store.text) as text:
+                for row, begin, end, source, line, observed, corrected, level in columns:
+                    yield (
+                        names[source],
+                        line,
+                        None if observed == MISSING else observed,
+                        None if corrected == MISSING else corrected,
+                        templates[row],
+                        levels[level],
+                        str(text[begin:end], "utf-8", "surrogatepass"),
+                    )
