@@ -10,8 +10,10 @@ server) sends Alertmanager webhook notifications, one alert each:
 
 The alert mix is what Alertmanager sends: 500 distinct alerts on 20 services re-notified in
 rounds, and every tenth round resolves them all (the next round starts them afresh). The
-figure is warroom's alerts/s as a share of the ceiling (target >= 50 %, p99 < 50 ms); the
-server's RSS is sampled through the run to show memory stays flat.
+figure is warroom's alerts/s as a share of the ceiling (target >= 50 %, p99 < 50 ms). The
+server's CPU time per alert is printed too, with the same ratio: on a shared machine other
+load skews alerts/s but hardly CPU time. The server's RSS is sampled through the run to show
+memory stays flat.
 
 Usage: python bench/intake.py [--alerts 20000] [--concurrency 8] [--max-seconds 120]
        [--resolve-every 10]   # 0: repeats only after the first round (the steady state)
@@ -61,6 +63,11 @@ class Result:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     rss_kib: list[int] = field(default_factory=list)
+    cpu_seconds: float = 0.0
+
+    @property
+    def cpu_per_alert_us(self) -> float:
+        return self.cpu_seconds / self.ok * 1e6 if self.ok else 0.0
 
     @property
     def rate(self) -> float:
@@ -148,6 +155,12 @@ async def _worker(port: int, work: Iterator[bytes], result: Result, deadline: fl
         writer.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (figures that other load does not skew)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -165,9 +178,11 @@ async def _load(port: int, pid: int, result: Result, args: argparse.Namespace, c
     work = requests(args.alerts, cred, args.resolve_every)
     deadline = time.perf_counter() + args.max_seconds
     sampler = asyncio.create_task(_sample_rss(pid, result))
+    cpu_before = cpu_seconds(pid)
     started = time.perf_counter()
     await asyncio.gather(*(_worker(port, work, result, deadline) for _ in range(args.concurrency)))
     result.seconds = time.perf_counter() - started
+    result.cpu_seconds = cpu_seconds(pid) - cpu_before
     sampler.cancel()
     result.rss_kib.append(rss_kib(pid))
 
@@ -281,7 +296,8 @@ def machine() -> str:
 
 def print_table(results: list[Result], args: argparse.Namespace) -> None:
     ceiling = results[0].rate or 1.0
-    print(f"Machine: {machine()}")
+    ceiling_cpu = results[0].cpu_per_alert_us or 1.0
+    print(f"Machine: {machine()}; load average before the run {args.load_before}")
     print(
         f"Load: {args.alerts} alerts per target ({DISTINCT_ALERTS} distinct, resolved every "
         f"{args.resolve_every or 'no'} round(s)), {args.concurrency} keep-alive connections, "
@@ -289,7 +305,7 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
     )
     header = (
         f"{'target':<20}{'alerts':>8}{'s':>8}{'alerts/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'of ceiling':>12}{'RSS start→end MiB':>22}"
+        f"{'of ceiling':>12}{'CPU µs/alert':>14}{'of ceiling':>12}{'RSS start→end MiB':>22}"
     )
     print(header)
     print("-" * len(header))
@@ -299,6 +315,8 @@ def print_table(results: list[Result], args: argparse.Namespace) -> None:
             f"{result.target:<20}{result.ok:>8}{result.seconds:>8.1f}{result.rate:>10.0f}"
             f"{result.percentile(0.50):>9.1f}{result.percentile(0.99):>9.1f}"
             f"{100 * result.rate / ceiling:>11.0f}%"
+            f"{result.cpu_per_alert_us:>14.0f}"
+            f"{100 * ceiling_cpu / (result.cpu_per_alert_us or 1.0):>11.0f}%"
             f"{f'{rss[0] / 1024:.0f} → {rss[-1] / 1024:.0f} (max {max(rss) / 1024:.0f})':>22}"
         )
         if result.ok != result.sent:
@@ -321,6 +339,7 @@ def main() -> None:
     )
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
+    args.load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     results = [
         run_target(
             "ceiling (bare)", "intake_ceiling:app", {}, args, "none", "--app-dir", str(BENCH_DIR)

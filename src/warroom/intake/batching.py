@@ -1,11 +1,13 @@
 """Group commit for the intake endpoints: one writer thread per server process.
 
 Why: a transaction per delivery spends more on opening and committing than on grouping, and a
-thread-pool hop per request adds to it. Requests instead queue their delivery here; the writer
+thread-pool hop per request adds to it. Requests instead queue their delivery here; a writer
 takes everything queued (up to `MAX_BATCH`), applies it with `service.receive_batch` in one
 transaction, and wakes each request after the commit, so an accepted delivery is still durable
 before its 2xx. Under light load a batch holds one delivery and nothing waits; under heavy
-load batches grow and the cost per delivery falls.
+load batches grow and the cost per delivery falls. SQLite has one writer (it serialises
+writes anyway); PostgreSQL has several (`WRITERS`), so one batch's round trips to the server
+overlap another's work; their locks are ordered so that batches never deadlock each other.
 
 This is an optimisation inside one process, not a coordination point: several processes (or
 machines) each run their own writer against the shared database, whose locks keep grouping
@@ -27,6 +29,7 @@ from warroom.intake.schemas import DeliveryResult
 from warroom.intake.service import Delivery
 
 MAX_BATCH = 64
+WRITERS = {"sqlite": 1, "postgresql": 2}
 _log = logging.getLogger("warroom.intake")
 
 
@@ -40,11 +43,18 @@ class _Waiting:
 class DeliveryWriter:
     """Applies queued deliveries in batches on its own thread, started on first use."""
 
-    def __init__(self, new_uow: Callable[[], UnitOfWork], *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        new_uow: Callable[[], UnitOfWork],
+        *,
+        threads: int = 1,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
         self._new_uow = new_uow
+        self._threads = threads
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Waiting | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._running: list[threading.Thread] = []
         self._start_lock = threading.Lock()
 
     async def receive(self, delivery: Delivery) -> DeliveryResult:
@@ -56,22 +66,25 @@ class DeliveryWriter:
         return await future
 
     def close(self) -> None:
-        """Finish what is queued, then stop the thread (it restarts if used again)."""
+        """Finish what is queued, then stop the threads (they restart if used again)."""
         with self._start_lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
+            running, self._running = self._running, []
+        for _ in running:
             self._queue.put(None)
+        for thread in running:
             thread.join()
 
     def _ensure_running(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if len(self._running) == self._threads and all(t.is_alive() for t in self._running):
             return
         with self._start_lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
+            self._running = [t for t in self._running if t.is_alive()]
+            while len(self._running) < self._threads:
+                thread = threading.Thread(
                     target=self._run, name="warroom-intake-writer", daemon=True
                 )
-                self._thread.start()
+                thread.start()
+                self._running.append(thread)
 
     def _run(self) -> None:
         stopping = False

@@ -9,7 +9,9 @@ released by commit or rollback. Two kinds are taken, always in this order:
   neighbouring service, so group decisions are serialised database-wide. Repeats of an alert
   whose incident is already open skip it, which keeps the common case concurrent.
 
-The unique constraint on (integration, open key) stays as the backstop. SQLite needs no
+A transaction that needs several identity locks takes them in one statement, ordered by key,
+before the grouping lock. The unique constraint on (integration, open key) stays as the
+backstop. SQLite needs no
 advisory lock: write transactions start with `BEGIN IMMEDIATE`, which serialises writers
 across processes.
 """
@@ -17,6 +19,7 @@ across processes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -32,16 +35,47 @@ def lock_key(name: str) -> int:
 
 def xact_lock(session: Session, name: str) -> None:
     """Hold a lock named `name` until the transaction ends (no-op on SQLite)."""
+    xact_locks(session, [name])
+
+
+def xact_locks(session: Session, names: Iterable[str]) -> None:
+    """Hold the locks named `names` until the transaction ends, in one round trip.
+
+    Locks are taken in the order of their keys, the same order in every process, so two
+    transactions locking overlapping sets queue instead of deadlocking. Keys this
+    transaction already holds are skipped (remembered in the session). No-op on SQLite.
+    """
     if session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(CAST(:ns AS integer), CAST(:key AS integer))"),
-        {"ns": NAMESPACE, "key": lock_key(name)},
-    )
+    held = _held(session)
+    keys = sorted({lock_key(name) for name in names} - held)
+    if not keys:
+        return
+    session.execute(_LOCK_MANY, {"ns": NAMESPACE, "keys": keys})
+    held.update(keys)
+
+
+_LOCK_MANY = text(
+    "SELECT pg_advisory_xact_lock(CAST(:ns AS integer), k) "
+    "FROM unnest(CAST(:keys AS integer[])) WITH ORDINALITY AS t(k, n) ORDER BY n"
+)
+_HELD = "warroom.intake.locks"
+
+
+def _held(session: Session) -> set[int]:
+    kept = session.info.get(_HELD)
+    if kept is None or kept[0] is not session.get_transaction():
+        kept = session.info[_HELD] = (session.get_transaction(), set())
+    held: set[int] = kept[1]
+    return held
+
+
+def identity_name(integration_id: int, dedup_key: str) -> str:
+    return f"alert:{integration_id}:{dedup_key}"
 
 
 def identity_lock(session: Session, integration_id: int, dedup_key: str) -> None:
-    xact_lock(session, f"alert:{integration_id}:{dedup_key}")
+    xact_lock(session, identity_name(integration_id, dedup_key))
 
 
 def grouping_lock(session: Session) -> None:

@@ -24,7 +24,7 @@ from warroom.actors import Actor
 from warroom.catalog import queries as catalog_queries
 from warroom.engines import alertgrouping as grouping
 from warroom.incidents import service as incidents
-from warroom.intake.locks import grouping_lock, identity_lock
+from warroom.intake.locks import grouping_lock, identity_lock, identity_name, xact_locks
 from warroom.intake.models import (
     Alert,
     AlertEvent,
@@ -134,16 +134,54 @@ def lock_identities(
     before any grouping lock, they queue instead. `apply_alert` locks its key again, which a
     holder of the lock passes at once.
     """
-    keys = sorted(
-        {
-            (source.id, signal.dedup_key)
-            for source, signals in deliveries
-            for signal in signals
-            if isinstance(signal, AlertSignal) and signal.dedup_key
-        }
-    )
-    for integration_id, dedup_key in keys:
-        identity_lock(session, integration_id, dedup_key)
+    xact_locks(session, (identity_name(source.id, key) for source, key in _keyed(deliveries)))
+
+
+def _keyed(
+    deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]],
+) -> list[tuple[Source, str]]:
+    return [
+        (source, signal.dedup_key)
+        for source, signals in deliveries
+        for signal in signals
+        if isinstance(signal, AlertSignal) and signal.dedup_key
+    ]
+
+
+def prefetch_open_alerts(
+    session: Session, deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]]
+) -> None:
+    """Read the open alerts of every key in a batch in one query, for `_open_alert`.
+
+    Valid while this transaction holds the keys' identity locks, except for what the batch
+    itself changes: a key is forgotten when anything but a repeat happens to it, and all
+    are forgotten when the general path runs (it may change any group).
+    """
+    wanted: dict[int, list[str]] = {}
+    for source, key in _keyed(deliveries):
+        if not key.startswith(ID_PREFIX):
+            wanted.setdefault(source.id, []).append(key)
+    known: dict[tuple[int, str], OpenAlert | None] = {}
+    connection = session.connection()
+    for integration_id, keys in wanted.items():
+        unique = sorted(set(keys))
+        for key in unique:
+            known[(integration_id, key)] = None
+        rows = connection.execute(_OPEN_ALERTS, {"integration_id": integration_id, "keys": unique})
+        for row in rows:
+            known[(integration_id, row.open_key)] = OpenAlert(row[0], row[1], row[2], row[3])
+    session.info[_PREFETCHED] = (session.get_transaction(), known)
+
+
+_PREFETCHED = "warroom.intake.open_alerts"
+
+
+def _prefetched(session: Session) -> dict[tuple[int, str], OpenAlert | None]:
+    kept = session.info.get(_PREFETCHED)
+    if kept is None or kept[0] is not session.get_transaction():
+        return {}
+    known: dict[tuple[int, str], OpenAlert | None] = kept[1]
+    return known
 
 
 def apply_alert(ctx: Context, signal: AlertSignal) -> AcceptedAlert:
@@ -154,6 +192,7 @@ def apply_alert(ctx: Context, signal: AlertSignal) -> AcceptedAlert:
     handled = _apply_common_case(ctx, signal, key)
     if handled is not None:
         return handled
+    _prefetched(ctx.session).clear()
     alert = _find_open(ctx, key)
     if signal.action is Action.TRIGGER:
         if alert is None:
@@ -189,6 +228,8 @@ def _apply_common_case(ctx: Context, signal: AlertSignal, key: str) -> AcceptedA
         if found is not None and found.group_status == OPEN and signal.action is Action.TRIGGER:
             return _repeat_in_open_incident(ctx, key, found)
     write_pending_repeats(ctx.session)
+    assert ctx.integration is not None
+    _prefetched(ctx.session).pop((ctx.integration.id, key), None)
     if found is not None and found.group_status == OPEN and signal.action is Action.RESOLVE:
         return _resolve_in_open_group(ctx, key, found)
     if found is None and signal.action is Action.TRIGGER:
@@ -215,6 +256,14 @@ _OPEN_ALERT_IN_GROUP = (
     select(Alert.id, Alert.group_id, Alert.incident_id, AlertGroup.status)
     .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
     .where(Alert.integration_id == bindparam("integration_id"), Alert.open_key == bindparam("key"))
+)
+_OPEN_ALERTS = (
+    select(Alert.id, Alert.group_id, Alert.incident_id, AlertGroup.status, Alert.open_key)
+    .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
+    .where(
+        Alert.integration_id == bindparam("integration_id"),
+        Alert.open_key.in_(bindparam("keys", expanding=True)),
+    )
 )
 _COUNT_ALERT_REPEAT = (
     update(Alert)
@@ -243,6 +292,9 @@ class OpenAlert:
 
 def _open_alert(ctx: Context, key: str) -> OpenAlert | None:
     assert ctx.integration is not None
+    known = _prefetched(ctx.session)
+    if (ctx.integration.id, key) in known:
+        return known[(ctx.integration.id, key)]
     ctx.session.flush()  # pending ORM changes first, so statements below see and win over them
     row = (
         ctx.session.connection()
@@ -279,11 +331,18 @@ class PendingRepeats:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def write_pending_repeats(session: Session) -> None:
-    """Send the repeat counts and events that `_repeat_in_open_incident` kept back."""
+def write_pending_repeats(session: Session, *, committing: bool = False) -> None:
+    """Send the repeat counts and events that `_repeat_in_open_incident` kept back.
+
+    Unless the transaction is about to commit, the grouping lock is taken first: whatever
+    comes next may need it, and holding the rows these statements lock while waiting for
+    it could deadlock with another batch that holds it and waits for one of those rows.
+    """
     kept = session.info.get("warroom.intake.pending_repeats")
     if kept is None or kept[0] is not session.get_transaction() or not kept[1].alerts:
         return
+    if not committing:
+        grouping_lock(session)
     pending: PendingRepeats = kept[1]
     connection = session.connection()
     connection.execute(_COUNT_ALERT_REPEAT, pending.alerts)

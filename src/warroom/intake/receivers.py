@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from warroom.db.uow import UnitOfWork
 from warroom.intake import ticker
-from warroom.intake.batching import DeliveryWriter
+from warroom.intake.batching import WRITERS, DeliveryWriter
 from warroom.intake.schemas import DeliveryResult
 from warroom.intake.service import Delivery, Endpoint
 
@@ -43,7 +43,8 @@ def _writer(request: Request) -> DeliveryWriter:
     writer: DeliveryWriter | None = getattr(state, "intake_writer", None)
     if writer is None:
         db = state.db
-        writer = state.intake_writer = DeliveryWriter(lambda: UnitOfWork(db))
+        threads = WRITERS.get(db.dialect, 1)
+        writer = state.intake_writer = DeliveryWriter(lambda: UnitOfWork(db), threads=threads)
     return writer
 
 

@@ -273,11 +273,12 @@ def receive_batch(
                     continue
                 accepted.append((index, source, signals))
             pipeline.lock_identities(session, [(src, sig) for _, src, sig in accepted])
+            pipeline.prefetch_open_alerts(session, [(src, sig) for _, src, sig in accepted])
             for index, source, signals in accepted:
                 actor = Actor.system(f"integration:{source.name}")
                 ctx = pipeline.Context(session, actor, now or utcnow(), source)
                 outcomes[index] = _apply(ctx, signals, more_to_come=True)
-            pipeline.write_pending_repeats(session)
+            pipeline.write_pending_repeats(session, committing=True)
             uow.commit()
     except Exception:  # noqa: BLE001 - each delivery is redone alone below and gets its own
         outcomes = [None] * len(deliveries)
@@ -429,7 +430,7 @@ def _apply(
         else:
             result.alerts.append(pipeline.apply_alert(ctx, signal))
     if not more_to_come:
-        pipeline.write_pending_repeats(ctx.session)
+        pipeline.write_pending_repeats(ctx.session, committing=True)
     return result
 
 
