@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from fastapi.testclient import TestClient
 
@@ -75,6 +75,21 @@ def test_bodies_over_the_limit_are_413(
 ) -> None:
     huge = {"name": "x", "description": "a" * 2_000_000}
     response = api_as(admin).post("/api/v1/catalog/services", json=huge)
+    assert response.status_code == 413 and response.headers["content-type"] == PROBLEM
+
+
+def test_streamed_bodies_without_a_length_are_counted_and_cut_at_the_limit(
+    api_as: Callable[[Person], TestClient], admin: Person
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "x", "description": "'
+        for _ in range(40):
+            yield b"a" * 50_000
+        yield b'"}'
+
+    response = api_as(admin).post(
+        "/api/v1/catalog/services", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413 and response.headers["content-type"] == PROBLEM
 
 

@@ -19,6 +19,9 @@ SECURITY_HEADERS = {
 }
 
 
+_ENCODED_HEADERS = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+
+
 class BrowserHeaders:
     """Add security headers to every response, and the CSRF cookie when one was minted."""
 
@@ -40,9 +43,7 @@ class BrowserHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                for name, value in SECURITY_HEADERS.items():
-                    if name.encode() not in present:
-                        headers.append((name.encode(), value.encode()))
+                headers.extend(h for h in _ENCODED_HEADERS if h[0] not in present)
                 nonce = state.get("new_csrf_nonce")
                 if isinstance(nonce, str):
                     cookie = f"{CSRF_COOKIE}={nonce}{self.cookie_flags}"

@@ -75,7 +75,8 @@ class DeliveryWriter:
             thread.join()
 
     def _ensure_running(self) -> None:
-        if len(self._running) == self._threads and all(t.is_alive() for t in self._running):
+        running = self._running
+        if len(running) == self._threads and running[-1].is_alive() and running[0].is_alive():
             return
         with self._start_lock:
             self._running = [t for t in self._running if t.is_alive()]
