@@ -501,7 +501,7 @@ def _forget_loaded(
     session: Session, model: type[Alert] | type[AlertGroup], ident: int | None
 ) -> None:
     """Expire a row's ORM object, if this session holds one, after a plain UPDATE of it."""
-    if ident is None:
+    if ident is None or not session.identity_map:
         return
     loaded = session.identity_map.get(identity_key(model, ident))
     if loaded is not None:
