@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from warroom.engines.logformats import detect, records
+from warroom.engines.logformats.structured import LogfmtFormat
 from warroom.engines.timestamps import TimestampParser
 
 LOGHUB = ("BGL", "HDFS", "HPC", "Hadoop", "Spark", "Thunderbird", "Windows", "Zookeeper")
@@ -91,3 +92,11 @@ def test_unknown_layout_degrades_to_timestamp_anywhere_then_plain() -> None:
     assert _detect(odd) == "timestamp-anywhere"
     detection, _ = detect(["hello", "world"], TimestampParser())
     assert detection.format == "plain" and detection.confidence <= 0.3
+
+
+def test_logfmt_pairs_are_found_around_a_very_long_word() -> None:
+    fmt = LogfmtFormat(TimestampParser())
+    line = "time=2024-01-01T00:00:00Z 9" + "y" * 65_000 + ' x.y=1 level=warn msg="a b" 1key=v'
+    fields = fmt.fields(line)
+    assert fields is not None and fields[1:] == ("WARN", None, "a b")
+    assert fmt.fields("y" * 65_000) is None

@@ -165,6 +165,7 @@ def _ingest(run: _Run, stream: SourceStream, progress: Progress | None) -> None:
         numbered = _reporting(numbered, stream, progress)
     _consume(run, source, record_rows(numbered, fmt))
     source.lines = stream.lines_read
+    parser.clear_cache()  # the parser is kept for its assumption counts only
     _close_source(run, source, stream)
 
 

@@ -292,7 +292,8 @@ class IdIndex:
         rows = np.nonzero(keep[number])[0]
         rows = rows[np.lexsort((source[rows], -number[rows] if newest_first else number[rows]))]
         kinds = np.frombuffer(self._kind, dtype=np.uint16)[number[rows]]
-        return _chunks(names, rows, columns, kinds, self._kind_names, self._values)
+        ordered = tuple(column[rows] for column in columns)  # the unordered copies can go
+        return _chunks(names, ordered, kinds, self._kind_names, self._values)
 
     def shared(self) -> list[SharedId]:
         """Identifiers present in two or more sources, entity ids left out."""
@@ -335,7 +336,6 @@ _CHUNK: Final = 65_536
 
 def _chunks(
     names: list[str],
-    rows: np.ndarray,
     columns: tuple[np.ndarray, ...],
     kinds: np.ndarray,
     kind_names: list[str],
@@ -343,12 +343,13 @@ def _chunks(
 ) -> Iterator[SharedId]:
     """One :class:`SharedId` per identifier (its rows are adjacent), made a chunk of
     identifiers at a time so that only one chunk is ever held as Python objects."""
-    source, number, first, last, count = (column[rows] for column in columns)
+    source, number, first, last, count = columns
+    size = number.size
     starts = np.flatnonzero(np.diff(number)) + 1
-    starts = np.concatenate(([0], starts)) if rows.size else starts
+    starts = np.concatenate(([0], starts)) if size else starts
     for chunk in range(0, starts.size, _CHUNK):
         begin = int(starts[chunk])
-        end = int(starts[chunk + _CHUNK]) if chunk + _CHUNK < starts.size else rows.size
+        end = int(starts[chunk + _CHUNK]) if chunk + _CHUNK < starts.size else size
         where = slice(begin, end)
         sources = [names[i] for i in source[where].tolist()]
         firsts, lasts, counts = first[where].tolist(), last[where].tolist(), count[where].tolist()
@@ -358,7 +359,13 @@ def _chunks(
             yield SharedId(
                 values[numbers[lo]],
                 kind_names[kind_codes[lo]],
-                {sources[i]: Occurrence(firsts[i], lasts[i], counts[i]) for i in range(lo, hi)},
+                # one int object for first and last when they are equal (alignment keeps these)
+                {
+                    sources[i]: Occurrence(
+                        firsts[i], firsts[i] if lasts[i] == firsts[i] else lasts[i], counts[i]
+                    )
+                    for i in range(lo, hi)
+                },
             )
 
 

@@ -84,23 +84,26 @@ class SourceStream:
                 self.failure = "binary content (NUL or control bytes in the first 8 KiB)"
                 return
             buffered = io.BufferedReader(_Prefixed(head, stream), buffer_size=1 << 20)
-            for raw in _raw_lines(buffered, self.counters):
+            readline = buffered.readline
+            while True:  # one loop, no nested generators: this runs once per input line
+                raw = readline(MAX_LINE_BYTES)
+                if not raw:
+                    break
+                if len(raw) >= MAX_LINE_BYTES and raw[-1] != 10:  # no "\n": cut the line
+                    _drain_line(buffered, self.counters)
                 number += 1
-                yield number, self._decode(raw, number)
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    self.counters["latin-1"] += 1
+                    text = raw.decode("latin-1")
+                if number == 1 and text.startswith("\ufeff"):
+                    text = text[1:]
+                yield number, text.rstrip("\r\n")
         except _READ_ERRORS as exc:
             self.failure = f"truncated or corrupt after {number} lines ({type(exc).__name__})"
         finally:
             self.lines_read = number
-
-    def _decode(self, raw: bytes, number: int) -> str:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            self.counters["latin-1"] += 1
-            text = raw.decode("latin-1")
-        if number == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        return text.rstrip("\r\n")
 
 
 class _Prefixed(io.RawIOBase):
@@ -124,18 +127,13 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _raw_lines(stream: io.BufferedReader[Any], counters: Counter[str]) -> Iterator[bytes]:
+def _drain_line(stream: io.BufferedReader[Any], counters: Counter[str]) -> None:
+    """Read and drop the rest of an over-long line, without keeping it."""
+    counters["long-line"] += 1
     while True:
-        raw = stream.readline(MAX_LINE_BYTES)
-        if not raw:
+        rest = stream.readline(MAX_LINE_BYTES)
+        if not rest or rest.endswith(b"\n"):
             return
-        if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            counters["long-line"] += 1
-            while True:  # drain the rest of the over-long line without keeping it
-                rest = stream.readline(MAX_LINE_BYTES)
-                if not rest or rest.endswith(b"\n"):
-                    break
-        yield raw
 
 
 def is_binary(head: bytes) -> bool:

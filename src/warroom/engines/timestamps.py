@@ -125,7 +125,7 @@ Groups = dict[str, str | None]
 _Known = tuple[int, tuple[str, ...]]
 """A cached conversion: ns of the timestamp without its fraction, and its assumptions."""
 _UNKNOWN: Final[_Known] = (0, ())
-_SEEN_MAX: Final = 65_536
+_SEEN_MAX: Final = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +230,12 @@ class TimestampParser:
     )
     _last_kind: str | None = field(default=None, repr=False)
 
+    def clear_cache(self) -> None:
+        """Drop the conversion caches (the assumption counts stay): for a parser kept after its
+        source was read."""
+        self._seen.clear()
+        self._cache.clear()
+
     def parse_value(self, text: str) -> Timestamp | None:
         """A field holding just a timestamp (a JSON value): tries the last layout seen first."""
         if self._last_kind is not None:
@@ -270,10 +276,10 @@ class TimestampParser:
         m = LAYOUT_BY_KIND[kind].regex.match(text, pos)
         if m is None:
             return None
-        known = self._resolve(kind, m)
+        known = self._known(kind, m)
         if known is None:
             return None
-        for note in known[2]:
+        for note in known[1]:
             self.assumptions[note] += 1
         return known[0], m.start(), m.end()
 
@@ -282,9 +288,9 @@ class TimestampParser:
         kind = self._last_kind
         if kind is not None:
             m = LAYOUT_BY_KIND[kind].regex.match(text)
-            known = self._resolve(kind, m) if m is not None else None
+            known = self._known(kind, m) if m is not None else None
             if known is not None:
-                for note in known[2]:
+                for note in known[1]:
                     self.assumptions[note] += 1
                 return known[0]
         found = self.search(text)
@@ -313,52 +319,70 @@ class TimestampParser:
         return Timestamp(known[0], m.start(), m.end(), kind, known[1], known[2])
 
     def _resolve(self, kind: str, m: re.Match[str]) -> tuple[int, int, tuple[str, ...]] | None:
-        """(ns, resolution, assumptions) of a match, or None when it is not a valid time.
-
-        Consecutive lines mostly share their timestamp up to the fraction (the same second), so
-        the conversion of everything but the fraction is cached by the text around it.
-        """
+        """(ns, resolution, assumptions) of a match, or None when it is not a valid time."""
         if kind == "epoch":
             try:
                 ns, resolution = self._epoch(m.groupdict())
             except ValueError:
                 return None
             return ns, resolution, ()
-        text = m.string
-        start, end = m.span()
-        fs, fe = m.span("f") if kind in _FRACTIONAL else (-1, -1)
-        key = (kind, text[start:fs], text[fe:end]) if fs >= 0 else (kind, text[start:end], None)
-        digits = text[fs:fe] if fs >= 0 else None
-        known = self._seen.get(key, _UNKNOWN)
-        if known is _UNKNOWN:
-            return self._resolve_new(kind, m, key, digits)
+        known = self._known(kind, m)
         if known is None:
             return None
-        return known[0] + fraction_ns(digits), resolution_of(digits), known[1]
+        fs, fe = m.span("f") if kind in _FRACTIONAL else (-1, -1)
+        return known[0], resolution_of(m.string[fs:fe] if fs >= 0 else None), known[1]
 
-    def _resolve_new(
-        self, kind: str, m: re.Match[str], key: tuple[str, str, str | None], digits: str | None
-    ) -> tuple[int, int, tuple[str, ...]] | None:
+    def _known(self, kind: str, m: re.Match[str]) -> _Known | None:
+        """(ns, assumptions) of a match, or None when it is not a valid time.
+
+        Consecutive lines mostly share their timestamp up to the fraction (the same second), so
+        the conversion of everything but the fraction is cached by the text around it.
+        """
+        if kind == "epoch":
+            try:
+                return self._epoch(m.groupdict())[0], ()
+            except ValueError:
+                return None
+        text = m.string
+        start, end = m.span()
+        if kind in _FRACTIONAL:
+            fs, fe = m.span("f")
+            if fs >= 0:
+                known = self._seen.get((kind, text[start:fs], text[fe:end]), _UNKNOWN)
+                if known is _UNKNOWN:
+                    return self._known_new(kind, m, (kind, text[start:fs], text[fe:end]))
+                if known is None:
+                    return None
+                digits = text[fs:fe]  # at most 9 digits (the layouts say so)
+                return known[0] + int(digits) * _FRACTION_SCALE[len(digits)], known[1]
+        key = (kind, text[start:end], None)
+        known = self._seen.get(key, _UNKNOWN)
+        return self._known_new(kind, m, key) if known is _UNKNOWN else known
+
+    def _known_new(
+        self, kind: str, m: re.Match[str], key: tuple[str, str, str | None]
+    ) -> _Known | None:
         if len(self._seen) >= _SEEN_MAX:
             self._seen.clear()
         groups = m.groupdict()
         notes: list[str] = []
         try:
-            ns, resolution = self._civil(kind, groups, notes)
+            ns, _ = self._civil(kind, groups, notes)
         except ValueError:
             self._seen[key] = None
             return None
-        whole = ns - fraction_ns(digits)
+        fraction = fraction_ns(groups.get("f"))
+        whole = ns - fraction
         shareable = True
         if kind == "syslog" and not groups.get("Y"):
             ceiling = None if self.ceiling_ns is None else self.ceiling_ns + _DAY_NS
             # Only cache when the year placement cannot depend on the fraction.
             shareable = ceiling is None or whole > ceiling or whole + NS - 1 <= ceiling
             ns = self._place_year(ns, notes)
-            whole = ns - fraction_ns(digits)
+            whole = ns - fraction
         if shareable:
             self._seen[key] = (whole, tuple(notes))
-        return ns, resolution, tuple(notes)
+        return ns, tuple(notes)
 
     def _epoch(self, groups: Groups) -> tuple[int, int]:
         digits = groups["e"] or ""

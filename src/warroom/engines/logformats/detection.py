@@ -140,8 +140,8 @@ def detect(
 
 def _rebind(fmt: LineFormat, timestamps: TimeParser) -> LineFormat:
     """The same format bound to the caller's parser, so its assumptions are counted there."""
-    if isinstance(fmt, JsonFormat):
-        return JsonFormat(timestamps)
+    if isinstance(fmt, JsonFormat):  # its variant is labelled from the sample already
+        return JsonFormat(timestamps, count_variants=False)
     if isinstance(fmt, LogfmtFormat):
         return LogfmtFormat(timestamps)
     if isinstance(fmt, RegexFormat):

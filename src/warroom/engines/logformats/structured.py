@@ -72,9 +72,10 @@ class JsonFormat:
     name = "json"
     specificity = 1.0
 
-    def __init__(self, timestamps: TimeParser) -> None:
+    def __init__(self, timestamps: TimeParser, *, count_variants: bool = True) -> None:
         self._ts = timestamps
         self.variants: Counter[str] = Counter()
+        self._count_variants = count_variants
 
     def parse(self, line: str) -> Parsed | None:
         fields = self.fields(line)
@@ -89,7 +90,8 @@ class JsonFormat:
             return None
         if not isinstance(obj, dict):
             return None
-        self.variants[_json_variant(obj)] += 1
+        if self._count_variants:
+            self.variants[_json_variant(obj)] += 1
         return (
             self._time(_first(obj, _TIME_KEYS)),
             _json_level(obj),
@@ -146,7 +148,12 @@ def _json_message(obj: dict[str, Any], line: str) -> str:
 
 # --- key=value formats --------------------------------------------------------------------
 
-_LOGFMT_PAIR = re.compile(r'([A-Za-z_][\w.@/-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+# A key starts at the first letter of a run of key characters and takes the rest of the run
+# (as a plain left-to-right search would find it), but no search starts inside a run: that
+# made lines with a long run and no "=" after it quadratic (90 s on a 64 KiB line).
+_LOGFMT_PAIR = re.compile(
+    r'(?<![\w.@/-])(?:(?![A-Za-z_])[\w.@/-])*+([A-Za-z_][\w.@/-]*+)=("(?:[^"\\]|\\.)*"|[^\s"]*)'
+)
 _LOGFMT_KEYS = frozenset({"time", "ts", "t", "level", "msg", "lvl"})
 
 
