@@ -219,8 +219,10 @@ def _consume(run: _Run, source: _Source, rows: Iterator[Row]) -> None:
     add_ids = run.ids.add
     matcher = run.matcher if run.matcher.rules else None
     redact = run.redactor.redact
-    template_of = _Templates(run.templates).of
+    templates = _Templates(run.templates)
+    known, mask, template_of = templates.cache, _VOLATILE.sub, templates.of
     codes = source.template_codes
+    times, kinds, severities = source.times.append, source.codes.append, source.severity.append
     room = max(0, run.options.max_events - len(run.events))
     keep = run.events.add
     count = 0
@@ -231,7 +233,8 @@ def _consume(run: _Run, source: _Source, rows: Iterator[Row]) -> None:
             if matcher is not None:
                 matcher.add(name, ns, text)
         message = redact(message[:MAX_MESSAGE_CHARS])
-        template = template_of(message.split("\n", 1)[0], ns)
+        first_line = message.partition("\n")[0]
+        template = known.get(mask("#", first_line)) or template_of(first_line, ns)
         if ns is not None:
             severity = SEVERITY.get(level or "INFO", 1)
             # A known template first logged at error level counts as a new event type for onsets.
@@ -239,9 +242,9 @@ def _consume(run: _Run, source: _Source, rows: Iterator[Row]) -> None:
             code = codes.get(key)
             if code is None:
                 code = codes[key] = len(codes)
-            source.times.append(ns)
-            source.codes.append(code)
-            source.severity.append(severity)
+            times(ns)
+            kinds(code)
+            severities(severity)
         if room:
             room -= 1
             keep(index, line, ns, template, level, message)

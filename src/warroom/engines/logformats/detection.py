@@ -192,7 +192,10 @@ def record_rows(lines: Iterable[tuple[int, str]], fmt: LineFormat) -> Iterator[R
                 continue
             fields = (None, None, None, line)
         if current is not None:
-            yield _joined(first, current, parts, extra)
+            if extra:
+                yield _joined(first, current, parts, extra)
+            else:  # the common single-line record, without a call
+                yield first, current[0], current[1], current[2], current[3], parts[0], 0
         current = fields
         first, parts, size, extra = number, [line], len(line), 0
     if current is not None:
