@@ -6,7 +6,7 @@ from pathlib import Path
 
 from warroom.diagnosis.analyze import analyze
 from warroom.diagnosis.render import event_json, write_json
-from warroom.diagnosis.timeline import EventStore
+from warroom.diagnosis.timeline import EventStore, MessageText
 
 TRICKY = [
     '2024-01-01T00:00:00.000001Z ERROR app: quote " backslash \\ tab \t bell \x07 caf\u00e9 \u2028',
@@ -44,3 +44,24 @@ def test_kept_messages_come_back_exactly_from_the_compact_store() -> None:
     assert [store.message(i) for i in range(len(store))] == messages
     timeline = store.freeze(["a.log"], lambda _index, _observed: None)
     assert sorted(e.message for e in timeline) == sorted(messages)
+
+
+MESSAGES = ["", "plain", "caf\u00e9 \U0001f600", "", "lone \ud800 surrogate", "z" * 40, "end"]
+
+
+def test_messages_past_the_memory_budget_are_read_back_from_a_temporary_file() -> None:
+    text = MessageText(spill_bytes=16)
+    for message in MESSAGES:
+        text.append(message)
+    assert text.spilled > 0
+    assert [text.message(row) for row in range(len(text))] == MESSAGES
+
+
+def test_messages_stay_in_memory_when_the_temporary_file_cannot_be_written(
+    tmp_path: Path,
+) -> None:
+    text = MessageText(spill_bytes=16, directory=str(tmp_path / "missing"))
+    for message in MESSAGES:
+        text.append(message)
+    assert text.spilled == 0
+    assert [text.message(row) for row in range(len(text))] == MESSAGES

@@ -3,17 +3,22 @@
 Why this exists: ``warroom analyze`` keeps up to a million records for its output.  As Python
 objects (a tuple or dataclass per record, two boxed integers for its times, a ``str`` per
 message) they cost three to four times their text; here they are parallel ``array`` columns
-and one UTF-8 buffer of messages (about 29 bytes per record plus the message's bytes), and
-:class:`Timeline` builds an :class:`Event` only when one is read.  The order is one
-stable ``numpy.argsort`` over int64 keys, so records at the same instant keep file order.
+(37 bytes per record) and the messages as UTF-8 one after another (:class:`MessageText`: past
+8 MiB they go to an unnamed temporary file, read back through ``mmap``, so message text does
+not stay in memory while the clocks are aligned), and :class:`Timeline` builds an
+:class:`Event` only when one is read.  The order is one stable ``numpy.argsort`` over int64
+keys, so records at the same instant keep file order.
 """
 
 from __future__ import annotations
 
+import mmap
+import tempfile
+import weakref
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Final, overload
+from typing import IO, Final, overload
 
 import numpy as np
 
@@ -41,6 +46,84 @@ class Event:
     message: str
 
 
+class MessageText:
+    """Messages as UTF-8 (``surrogatepass``: every ``str`` round-trips), one after another.
+
+    The first ``spill_bytes`` stay in memory; from then on each full buffer is appended to an
+    unnamed temporary file (deleted by the system when closed) and read back through a
+    read-only ``mmap``.  If the file cannot be written (a full disk during an outage), the rest
+    simply stays in memory.
+    """
+
+    def __init__(self, spill_bytes: int = 8 << 20, directory: str | None = None) -> None:
+        self.ends: array[int] = array("Q")
+        """Where each message ends (offsets over the file, then the buffer)."""
+        self._buffer = bytearray()
+        self._spill_bytes = spill_bytes
+        self._directory = directory
+        self._file: IO[bytes] | None = None
+        self._spilled = 0
+        self._spilling = True
+        self._map: mmap.mmap | None = None
+        self._open: list[IO[bytes] | mmap.mmap] = []
+        # Closes the file (and its map) when the messages are no longer referenced.
+        self.close = weakref.finalize(self, _close_all, self._open)
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def append(self, message: str) -> None:
+        """Keep one message."""
+        self._buffer += message.encode("utf-8", "surrogatepass")
+        self.ends.append(self._spilled + len(self._buffer))
+        if self._spilling and len(self._buffer) >= self._spill_bytes:
+            self._spill()
+
+    def _spill(self) -> None:
+        try:
+            if self._file is None:  # lives as long as the messages; the finalizer closes it
+                self._file = tempfile.TemporaryFile(buffering=0, dir=self._directory)  # noqa: SIM115
+                self._open.append(self._file)
+            with memoryview(self._buffer) as view:
+                written = 0
+                while written < len(view):
+                    written += self._file.write(view[written:]) or 0
+        except OSError:
+            self._spilling = False  # the rest stays in memory; what was written stays readable
+            return
+        self._spilled += len(self._buffer)
+        self._buffer = bytearray()
+
+    def get(self, begin: int, end: int) -> str:
+        """The message stored between offsets ``begin`` and ``end``."""
+        if begin == end:
+            return ""
+        if end <= self._spilled:
+            if self._map is None:
+                assert self._file is not None
+                self._map = mmap.mmap(self._file.fileno(), self._spilled, access=mmap.ACCESS_READ)
+                self._open.insert(0, self._map)
+            return str(self._map[begin:end], "utf-8", "surrogatepass")
+        offset = self._spilled
+        with memoryview(self._buffer) as view:
+            return str(view[begin - offset : end - offset], "utf-8", "surrogatepass")
+
+    def message(self, row: int) -> str:
+        """The message with index ``row``."""
+        return self.get(self.ends[row - 1] if row else 0, self.ends[row])
+
+    @property
+    def spilled(self) -> int:
+        """How many bytes of messages are in the temporary file rather than in memory."""
+        return self._spilled
+
+
+def _close_all(resources: list[IO[bytes] | mmap.mmap]) -> None:
+    for resource in resources:
+        resource.close()
+    resources.clear()
+
+
 @dataclass
 class EventStore:
     """Append-only columns of the kept records while sources are streamed."""
@@ -50,19 +133,14 @@ class EventStore:
     observed: array[int] = field(default_factory=lambda: array("q"))
     level: array[int] = field(default_factory=lambda: array("b"))
     template: list[str | None] = field(default_factory=list)
-    text: bytearray = field(default_factory=bytearray)
-    """Every message, UTF-8 (``surrogatepass``: any ``str`` round-trips), one after another."""
-    ends: array[int] = field(default_factory=lambda: array("Q"))
-    """Where each message ends in ``text``."""
+    text: MessageText = field(default_factory=MessageText)
 
     def __len__(self) -> int:
-        return len(self.ends)
+        return len(self.text)
 
     def message(self, row: int) -> str:
         """The message of one kept record."""
-        start = self.ends[row - 1] if row else 0
-        with memoryview(self.text) as view:
-            return str(view[start : self.ends[row]], "utf-8", "surrogatepass")
+        return self.text.message(row)
 
     def add(
         self,
@@ -79,8 +157,7 @@ class EventStore:
         self.observed.append(MISSING if ns is None else ns)
         self.level.append(_LEVEL_CODE.get(level, 0))
         self.template.append(template)
-        self.text += message.encode("utf-8", "surrogatepass")
-        self.ends.append(len(self.text))
+        self.text.append(message)
 
     def freeze(self, names: Sequence[str], correct: Corrector) -> Timeline:
         """Correct every time and order the records; the store must not be used afterwards."""
@@ -163,8 +240,8 @@ class Timeline(Sequence[Event]):
         """The events in order as plain tuples (the fields of :class:`Event`), read from the
         columns a chunk at a time: no per-event object beyond the tuple."""
         store, names = self._store, self._names
-        levels, templates = LEVELS, store.template
-        ends = np.frombuffer(store.ends, dtype=np.uint64).astype(np.int64)
+        levels, templates, text = LEVELS, store.template, store.text.get
+        ends = np.frombuffer(store.text.ends, dtype=np.uint64).astype(np.int64)
         starts = np.concatenate(([0], ends[:-1])) if ends.size else ends
         sources = np.frombuffer(store.source, dtype=np.uint32)
         lines = np.frombuffer(store.line, dtype=np.int64)
@@ -182,14 +259,13 @@ class Timeline(Sequence[Event]):
                 level_codes[part].tolist(),
                 strict=True,
             )
-            with memoryview(store.text) as text:
-                for row, begin, end, source, line, observed, corrected, level in columns:
-                    yield (
-                        names[source],
-                        line,
-                        None if observed == MISSING else observed,
-                        None if corrected == MISSING else corrected,
-                        templates[row],
-                        levels[level],
-                        str(text[begin:end], "utf-8", "surrogatepass"),
-                    )
+            for row, begin, end, source, line, observed, corrected, level in columns:
+                yield (
+                    names[source],
+                    line,
+                    None if observed == MISSING else observed,
+                    None if corrected == MISSING else corrected,
+                    templates[row],
+                    levels[level],
+                    text(begin, end),
+                )
