@@ -67,3 +67,24 @@ def test_a_source_read_again_after_sealing_keeps_one_entry_per_id() -> None:
     index.add("b", 20, "request_id=abcdef01")
     index.add("a", 5, "request_id=abcdef01")
     assert index.shared()[0].sources == {"a": Occurrence(5, 10, 2), "b": Occurrence(20, 20, 1)}
+
+
+def test_a_batch_of_records_gives_the_same_sightings_as_one_record_at_a_time() -> None:
+    texts = [
+        'GET rt=0.25 {"request_id":',  # a bare key at the end: its value is not in the next record
+        "abcdef123456 request_id=feedbeef01",
+        "",
+        "x\nrequest_id : feedbeef01 trace_id=",
+        "blk_-1608999687919862906 done",
+    ]
+    times = [1_000, 2_000, 3_000, 4_000, 5_000]
+    one, many = IdIndex(), IdIndex()
+    for ns, text in zip(times, texts, strict=True):
+        one.add("a", ns, text)
+        one.add("b", ns + 1, text)
+    many.add_many("a", times, texts)
+    many.add_many("b", [ns + 1 for ns in times], texts)
+    assert many.records == one.records == {"a": 5, "b": 5}
+    assert many.shared() == one.shared()
+    assert [link.value for link in many.shared()] == ["feedbeef01", "blk_-1608999687919862906"]
+    assert many.shared()[0].sources["a"] == Occurrence(2_000, 4_000, 2)

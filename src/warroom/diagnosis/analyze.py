@@ -41,6 +41,7 @@ MAX_MESSAGE_CHARS: Final = 4000
 SEVERITY: Final = {"TRACE": 0, "DEBUG": 0, "INFO": 1, "WARN": 2, "ERROR": 3, "FATAL": 4}
 ERROR_SEVERITY: Final = 3
 _VOLATILE: Final = re.compile(r"[0-9a-fA-F]{8,}|\d+")
+_ID_BATCH: Final = 512
 Progress = Callable[[int], None]
 
 
@@ -216,7 +217,9 @@ class _Templates:
 def _consume(run: _Run, source: _Source, rows: Iterator[Row]) -> None:
     """Index, redact, mine and keep every record of one source (the per-record hot loop)."""
     name, index = source.name, len(run.sources)
-    add_ids = run.ids.add
+    # Identifiers are scanned a batch of records at a time (one regex pass over the batch).
+    batch_times: list[int] = []
+    batch_texts: list[str] = []
     matcher = run.matcher if run.matcher.rules else None
     redact = run.redactor.redact
     templates = _Templates(run.templates)
@@ -229,7 +232,12 @@ def _consume(run: _Run, source: _Source, rows: Iterator[Row]) -> None:
     for line, ns, level, _, message, text, _ in rows:
         count += 1
         if ns is not None:
-            add_ids(name, ns, text)
+            batch_times.append(ns)
+            batch_texts.append(text)
+            if len(batch_texts) >= _ID_BATCH:
+                run.ids.add_many(name, batch_times, batch_texts)
+                batch_times.clear()
+                batch_texts.clear()
             if matcher is not None:
                 matcher.add(name, ns, text)
         message = redact(message[:MAX_MESSAGE_CHARS])
@@ -248,6 +256,7 @@ def _consume(run: _Run, source: _Source, rows: Iterator[Row]) -> None:
         if room:
             room -= 1
             keep(index, line, ns, template, level, message)
+    run.ids.add_many(name, batch_times, batch_texts)
     source.records += count
     run.events_total += count
 

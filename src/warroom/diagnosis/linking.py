@@ -14,9 +14,12 @@ captured value, otherwise in order of appearance.
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import operator
 import re
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -100,14 +103,28 @@ def find_ids(text: str) -> list[tuple[str, str]]:
     found by one regular expression in C; the token after a bare key is its value, whatever it
     looks like.
     """
-    found: list[tuple[str, str]] = []
+    return [(value, kind) for _, value, kind in _scan(text, (len(text),))]
+
+
+Found = list[tuple[int, str, str]]
+"""(record, value, kind) of the identifiers found in a batch of records."""
+
+
+def _scan(text: str, bounds: Sequence[int]) -> Found:
+    """:func:`find_ids` over records joined by newlines (``bounds[i]``: where record ``i``
+    ends), in one pass: a bare key never takes its value from the next record."""
+    found: Found = []
     candidate = _NEXT_CANDIDATE.match
+    record, limit = 0, bounds[0]
     pos = 0
     while True:
         m = candidate(text, pos)
         if m is None:
             return found
         pos = m.end()
+        if pos > limit:  # a later record (a token never spans the newline between two)
+            record = bisect.bisect_left(bounds, pos, record)
+            limit = bounds[record]
         raw = m.group(1)
         cut = raw.find("=")
         if cut < 0:
@@ -116,41 +133,41 @@ def find_ids(text: str) -> list[tuple[str, str]]:
         kind = _key_kind(key) if key[-2:] in _ID_ENDINGS else None
         if kind is None:
             if len(raw) >= 10:
-                _shaped(raw, found)
+                _shaped(raw, record, found)
             continue
         value = raw[cut + 1 :].strip(":=.") if cut >= 0 else ""
         if not value:  # "key": "value"
-            pos = _value_after(text, pos, kind, found)
+            pos = _value_after(text, pos, limit, (record, kind), found)
         elif 6 <= len(value) <= 64:
-            found.append((value, kind))
+            found.append((record, value, kind))
 
 
-def _value_after(text: str, pos: int, kind: str, found: list[tuple[str, str]]) -> int:
+def _value_after(text: str, pos: int, limit: int, key: tuple[int, str], found: Found) -> int:
     """Take the token after a bare key as its value (a lone ":" or "=" is skipped); returns
-    where scanning goes on (the end of the text when there is no value)."""
+    where scanning goes on (the end of the record when it has no value)."""
     while True:
         token = _NEXT_TOKEN.match(text, pos)
-        if token is None:
-            return len(text)
+        if token is None or token.end() > limit:
+            return limit
         pos = token.end()
         raw = token.group(1)
         if raw != ":" and raw != "=":
             value = raw.strip(":=.")
             if 6 <= len(value) <= 64:
-                found.append((value, kind))
+                found.append((key[0], value, key[1]))
             return pos
 
 
-def _shaped(raw: str, found: list[tuple[str, str]]) -> None:
+def _shaped(raw: str, record: int, found: Found) -> None:
     token = raw.strip(":=.")
     if len(token) not in _SHAPE_LENGTHS and not token.startswith(_SHAPE_PREFIXES):
         return  # no id shape has this length or prefix (timestamps, class names, URLs)
     if token.startswith("00-") and len(token) == 55:  # W3C traceparent
-        found.append((token[3:35], "trace-id"))
+        found.append((record, token[3:35], "trace-id"))
         return
     kind = _shape(token)
     if kind is not None:
-        found.append((token, kind))
+        found.append((record, token, kind))
 
 
 @dataclass
@@ -194,20 +211,28 @@ class IdIndex:
         ``request_time=`` or ``rt=``, in seconds) is logged when the request *ends*; it spans
         from ``ns - request_time`` to ``ns``, which lets it enclose the upstream's lines.
         """
+        self.add_many(source, (ns,), (text,))
+
+    def add_many(self, source: str, times: Sequence[int], texts: Sequence[str]) -> None:
+        """:meth:`add` for consecutive records of one source (one scan over all of them)."""
         current = self._current
         sightings = current[1] if current is not None and current[0] == source else None
         if sightings is None:
             sightings = self._open(source)
-        sightings.records += 1
-        found = find_ids(text)
-        if not found:
+        sightings.records += len(texts)
+        if not texts:
             return
-        took = _REQUEST_TIME.search(text) if "t=" in text else None
-        start = ns - round(float(took.group(1)) * 1e9) if took else ns
+        bounds = list(map(operator.add, itertools.accumulate(map(len, texts)), range(len(texts))))
         rows = sightings.rows
         assert rows is not None
         first, last, count = sightings.first, sightings.last, sightings.count
-        for value, kind in found:
+        seen = -1
+        start = ns = 0
+        for record, value, kind in _scan("\n".join(texts), bounds):
+            if record != seen:
+                seen, ns, text = record, times[record], texts[record]
+                took = _REQUEST_TIME.search(text) if "t=" in text else None
+                start = ns - round(float(took.group(1)) * 1e9) if took else ns
             row = rows.get(value)
             if row is None:
                 rows[value] = len(first)
