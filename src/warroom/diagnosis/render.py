@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Final, TextIO
 
 from warroom.diagnosis.analyze import Report, SourceReport
-from warroom.diagnosis.timeline import Event, EventRow
+from warroom.diagnosis.timeline import Event
 from warroom.engines.timestamps import format_ns
 
 _string: Final = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
@@ -137,19 +137,38 @@ def summary_json(report: Report) -> dict[str, Any]:
 
 
 def write_json(report: Report, out: TextIO) -> None:
-    """Stream the JSON document (events written in batches, never one big string)."""
+    """Stream the JSON document (events written in batches, never one big string).
+
+    Each event line is exactly ``json.dumps(event_json(event), ensure_ascii=False)``, built
+    directly: the same C string encoder, sources, template ids and levels encoded once each,
+    and ISO times formatted once per second.
+    """
     head = json.dumps(summary_json(report), indent=2, ensure_ascii=False)
     out.write(head[:-2] + ',\n  "events": [')
     separator = "\n    "
+    quoted = _Quoted()
     batch: list[str] = []
-    for row in report.events.rows():
-        batch.append(separator + _event_line(row))
+    for source, line, observed, corrected, template, level, message in report.events.rows():
+        batch.append(
+            f'{separator}{{"source": {quoted[source]}, "line": {line}, '
+            f'"time_observed": {_iso_text(observed)}, "time_corrected": {_iso_text(corrected)}, '
+            f'"template_id": {quoted[template]}, "level": {quoted[level]}, '
+            f'"message": {_string(message)}}}'
+        )
         separator = ",\n    "
         if len(batch) >= 4096:
             out.write("".join(batch))
             batch.clear()
     out.write("".join(batch))
     out.write("\n  ]\n}\n")
+
+
+class _Quoted(dict[str | None, str]):
+    """JSON text of the few distinct short strings of events (sources, template ids, levels)."""
+
+    def __missing__(self, key: str | None) -> str:
+        text = self[key] = "null" if key is None else _string(key)
+        return text
 
 
 _ISO_SECONDS: dict[int, str] = {}
@@ -166,18 +185,6 @@ def _iso_text(ns: int | None) -> str:
             _ISO_SECONDS.clear()
         head = _ISO_SECONDS[seconds] = '"' + format_ns(seconds * 1_000_000_000, 6)[:-8]
     return f'{head}.{rest // 1000:06d}Z"'
-
-
-def _event_line(row: EventRow) -> str:
-    """``json.dumps(event_json(event), ensure_ascii=False)`` for one event row, built directly."""
-    source, line, observed, corrected, template, level, message = row
-    return (
-        f'{{"source": {_string(source)}, "line": {line}, '
-        f'"time_observed": {_iso_text(observed)}, "time_corrected": {_iso_text(corrected)}, '
-        f'"template_id": {"null" if template is None else _string(template)}, '
-        f'"level": {"null" if level is None else _string(level)}, '
-        f'"message": {_string(message)}}}'
-    )
 
 
 # --- text and Markdown ------------------------------------------------------------------------
