@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from warroom.engines.logformats import detect, records
-from warroom.engines.logformats.structured import LogfmtFormat
+from warroom.engines.logformats.structured import JsonFormat, LogfmtFormat
 from warroom.engines.timestamps import TimestampParser
 
 LOGHUB = ("BGL", "HDFS", "HPC", "Hadoop", "Spark", "Thunderbird", "Windows", "Zookeeper")
@@ -100,3 +100,11 @@ def test_logfmt_pairs_are_found_around_a_very_long_word() -> None:
     fields = fmt.fields(line)
     assert fields is not None and fields[1:] == ("WARN", None, "a b")
     assert fmt.fields("y" * 65_000) is None
+
+
+def test_a_lone_surrogate_escape_in_json_becomes_a_question_mark() -> None:
+    line = (
+        '{"ts": "2024-01-01T00:00:00Z", "logger": "a\\udc00", "msg": "bad \\ud800 \\ud83d\\ude00"}'
+    )
+    fields = JsonFormat(TimestampParser()).fields(line)
+    assert fields is not None and fields[2:] == ("a?", "bad ? \U0001f600")

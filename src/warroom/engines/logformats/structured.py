@@ -92,12 +92,12 @@ class JsonFormat:
             return None
         if self._count_variants:
             self.variants[_json_variant(obj)] += 1
-        return (
-            self._time(_first(obj, _TIME_KEYS)),
-            _json_level(obj),
-            _as_text(_first(obj, _LOGGER_KEYS)),
-            _json_message(obj, line),
-        )
+        logger, message = _as_text(_first(obj, _LOGGER_KEYS)), _json_message(obj, line)
+        if "\\ud" in line or "\\uD" in line:
+            # A lone surrogate escape ("\ud800") decodes to a str no UTF-8 output can hold.
+            message = _encodable(message)
+            logger = _encodable(logger) if logger is not None else None
+        return self._time(_first(obj, _TIME_KEYS)), _json_level(obj), logger, message
 
     def _time(self, value: Any) -> int | None:
         if isinstance(value, bool) or value is None:
@@ -120,6 +120,11 @@ def _json_variant(obj: dict[str, Any]) -> str:
     if "log" in obj and "stream" in obj:
         return "json/docker"
     return "json"
+
+
+def _encodable(text: str) -> str:
+    """``text`` with lone surrogates replaced by "?" (valid pairs were joined by the parser)."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _as_text(value: Any) -> str | None:
