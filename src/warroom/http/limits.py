@@ -58,6 +58,10 @@ class BodySizeLimit:
             # more), so a body within the declared length needs no counting.
             await self.app(scope, receive, send)
             return
+        await self._counted(scope, receive, send, max_bytes)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+        """Pass a body of unknown length (chunked) through, refusing it past `max_bytes`."""
         received = 0
         response_started = False
 
