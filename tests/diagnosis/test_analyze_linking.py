@@ -88,3 +88,18 @@ def test_a_batch_of_records_gives_the_same_sightings_as_one_record_at_a_time() -
     assert many.shared() == one.shared()
     assert [link.value for link in many.shared()] == ["feedbeef01", "blk_-1608999687919862906"]
     assert many.shared()[0].sources["a"] == Occurrence(2_000, 4_000, 2)
+
+
+def test_a_record_logged_when_its_statement_ended_spans_back_to_its_start() -> None:
+    index = IdIndex()
+    index.add("api", 0, "query request_id=req-000001ab sent")
+    index.add(
+        "db",
+        3_000_000,
+        "[4242] LOG:  duration: 2.500 ms  statement: SELECT 1 /* request_id=req-000001ab */",
+    )
+    index.add("db", 9_000_000, "[4242] LOG:  statement took long: duration is unknown")
+    for source in ("api", "db"):
+        index.seal(source)
+    [link] = list(index.drain())
+    assert link.sources["db"] == Occurrence(500_000, 3_000_000, 2)

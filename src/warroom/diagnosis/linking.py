@@ -52,6 +52,25 @@ _NOT_SEEN: Final = "\0"
 _HEX: Final = frozenset("0123456789abcdef")
 _DIGITS: Final = frozenset("0123456789")
 _REQUEST_TIME: Final = re.compile(r"\b(?:request_time|rt)=(\d{1,6}\.\d{1,9})\b")
+_STATEMENT_DURATION: Final = re.compile(r"\bduration: (\d{1,9}(?:\.\d{1,9})?) ms\b")
+
+
+def _took_ns(text: str) -> int:
+    """How long the operation a record reports on took, for records written when it ended.
+
+    nginx ``$request_time`` (``request_time=``/``rt=``, seconds) and PostgreSQL's
+    ``duration: N ms`` (``log_min_duration_statement``, ``log_duration``): both are logged
+    at the end, so the operation, and the identifiers it carried, began that much earlier.
+    """
+    if "t=" in text:
+        took = _REQUEST_TIME.search(text)
+        if took:
+            return round(float(took.group(1)) * 1e9)
+    if "duration: " in text:
+        took = _STATEMENT_DURATION.search(text)
+        if took:
+            return round(float(took.group(1)) * 1e6)
+    return 0
 
 
 def _is_uuid(token: str) -> bool:
@@ -207,9 +226,9 @@ class IdIndex:
     def add(self, source: str, ns: int, text: str) -> None:
         """Record the identifiers of one record of ``source`` at time ``ns``.
 
-        An access-log record that states its request time (nginx ``$request_time`` as
-        ``request_time=`` or ``rt=``, in seconds) is logged when the request *ends*; it spans
-        from ``ns - request_time`` to ``ns``, which lets it enclose the upstream's lines.
+        A record that states how long its operation took and is logged when it *ends* (nginx
+        ``$request_time`` as ``request_time=``/``rt=``, PostgreSQL ``duration: N ms``) spans
+        from ``ns`` minus that time to ``ns``, which lets it enclose the upstream's lines.
         """
         self.add_many(source, (ns,), (text,))
 
@@ -231,8 +250,7 @@ class IdIndex:
         for record, value, kind in _scan("\n".join(texts), bounds):
             if record != seen:
                 seen, ns, text = record, times[record], texts[record]
-                took = _REQUEST_TIME.search(text) if "t=" in text else None
-                start = ns - round(float(took.group(1)) * 1e9) if took else ns
+                start = ns - _took_ns(text)
             row = rows.get(value)
             if row is None:
                 rows[value] = len(first)
