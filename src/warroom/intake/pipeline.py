@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -463,18 +463,7 @@ def _create_in_open_group(ctx: Context, signal: AlertSignal, key: str) -> Accept
             accepts = incidents.incident_accepts_alerts_in(session, row.incident_id)
             if not accepts:
                 return None  # the general path closes that group
-        views.append(
-            grouping.GroupView(
-                row.id,
-                row.rule,
-                row.group_key,
-                frozenset(row.services),
-                row.first_at,
-                row.last_at,
-                row.firing,
-                accepts,
-            )
-        )
+        views.append(_group_view(row, accepts))
     chosen = grouping.choose_group(rule, group_key, facts.service, ctx.now, views, frozenset())
     group = next((row for row in rows if chosen is not None and row.id == chosen.ref), None)
     if group is None or group.status != OPEN or group.incident_id is None:
@@ -727,6 +716,29 @@ def _view(ctx: Context, row: AlertGroup) -> grouping.GroupView:
         accepts = incidents.incident_accepts_alerts_in(ctx.session, row.incident_id)
         if not accepts:
             row.status = CLOSED  # the incident ended: this group takes no more alerts
+    return _group_view(row, accepts)
+
+
+class GroupRow(Protocol):
+    """What a group view is made of: an `AlertGroup`, or a row of its columns."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def group_key(self) -> str: ...
+    @property
+    def services(self) -> list[Any]: ...
+    @property
+    def first_at(self) -> datetime: ...
+    @property
+    def last_at(self) -> datetime: ...
+    @property
+    def firing(self) -> int: ...
+
+
+def _group_view(row: GroupRow, accepts: bool) -> grouping.GroupView:
     return grouping.GroupView(
         row.id,
         row.rule,
