@@ -6,7 +6,9 @@ line between the two hulls, or Moon, Skelly and Towsley's LP when the links run 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linprog
@@ -24,7 +26,10 @@ def _candidates(points: Iterable[tuple[float, float]]) -> list[tuple[float, floa
     unique = list(set(points))
     if len(unique) < 64:
         return unique
-    array = np.array(unique)
+    # The same array as np.array(unique), built faster; its order (the set's) is kept on
+    # purpose: Qhull's choice among collinear points on a flat edge depends on it.
+    array = np.fromiter(itertools.chain.from_iterable(unique), np.float64, 2 * len(unique))
+    array = array.reshape(len(unique), 2)
     spread = array.std(axis=0)
     spread[spread == 0] = 1.0
     try:  # Qhull wants comparable scales: seconds of x against milliseconds of y
@@ -104,28 +109,72 @@ def _offset_range(
     return (float(lo[0]) if lo is not None else None, float(hi[0]) if hi is not None else None)
 
 
-def _residual(point: tuple[float, float], offset: float, drift_ppm: float) -> float:
-    return point[1] - offset - drift_ppm * 1e-6 * point[0]
+@dataclass
+class Side:
+    """Delay points of one kind of bound as two arrays (``x``, ``y``), in link order, with
+    their hull once computed (a side's hull is needed by several steps)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    lower: bool
+    _hull: list[tuple[float, float]] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return int(self.x.size)
+
+    def hull(self) -> list[tuple[float, float]]:
+        if self._hull is None:
+            self._hull = hull(zip(self.x.tolist(), self.y.tolist(), strict=True), self.lower)
+        return self._hull
+
+    def keep(self, mask: np.ndarray) -> Side:
+        return Side(self.x[mask], self.y[mask], self.lower)
+
+
+def side(points: Sequence[tuple[float, float]], lower: bool) -> Side:
+    """Points ``(x, y)`` as a :class:`Side` (upper bounds: ``lower=True``, their lower hull)."""
+    array = np.array(points, dtype=np.float64).reshape(len(points), 2)
+    return Side(array[:, 0].copy(), array[:, 1].copy(), lower)
+
+
+Solution = tuple[float, float, float] | None
+
+
+class Margins:
+    """Maximum-margin solutions already computed, by (upper hull, lower hull, fitted)."""
+
+    def __init__(self) -> None:
+        self._known: list[tuple[object, object, bool, Solution]] = []
+
+    def solve(
+        self, up: list[tuple[float, float]], low: list[tuple[float, float]], fitted: bool
+    ) -> Solution:
+        for known_up, known_low, known_fitted, solution in self._known:
+            if known_up is up and known_low is low and known_fitted == fitted:
+                return solution
+        solution = max_margin(up, low, fitted)
+        self._known.append((up, low, fitted, solution))
+        return solution
 
 
 def _trim(
-    upper: list[tuple[float, float]], lower: list[tuple[float, float]], fitted: bool
-) -> tuple[list[tuple[float, float]], list[tuple[float, float]], int] | None:
+    upper: Side, lower: Side, fitted: bool, margins: Margins
+) -> tuple[Side, Side, int] | None:
     """Drop the links that make the polygon empty (most binding first), at most 10%."""
     budget = max(1, (len(upper) + len(lower)) // 10)
     rejected = 0
     while True:
-        solution = max_margin(hull(upper, True), hull(lower, False), fitted)
+        solution = margins.solve(upper.hull(), lower.hull(), fitted)
         if solution is None:
             return None
         offset, drift, margin = solution
         if margin >= -1e-9:
             return upper, lower, rejected
-        slack_u = [_residual(p, offset, drift) for p in upper]
-        slack_l = [-_residual(p, offset, drift) for p in lower]
-        worst = min(slack_u + slack_l) + 1e-9
-        keep_u = [p for p, r in zip(upper, slack_u, strict=True) if r > worst]
-        keep_l = [p for p, r in zip(lower, slack_l, strict=True) if r > worst]
+        slope = drift * 1e-6  # residual: y - offset - drift * 1e-6 * x, as for one point
+        slack_u = upper.y - offset - slope * upper.x
+        slack_l = -(lower.y - offset - slope * lower.x)
+        worst = float(np.concatenate((slack_u, slack_l)).min()) + 1e-9
+        keep_u, keep_l = upper.keep(slack_u > worst), lower.keep(slack_l > worst)
         rejected += len(upper) + len(lower) - len(keep_u) - len(keep_l)
         if rejected > budget:
             return None
@@ -150,18 +199,24 @@ def fit_pair(
         The fit, with the hulls of the links kept, or None when the links contradict each
         other beyond trimming.
     """
-    xs = [x for x, _ in upper] + [x for x, _ in lower]
-    fitted = len(xs) >= MIN_DRIFT_LINKS and max(xs) - min(xs) >= MIN_DRIFT_SPAN_S
+    return fit_sides(side(upper, True), side(lower, False), pads, Margins())
+
+
+def fit_sides(upper: Side, lower: Side, pads: tuple[float, float], margins: Margins) -> Fit | None:
+    """:func:`fit_pair` on :class:`Side` arrays (hulls and margins already computed reused)."""
+    xs = [a for a in (upper.x, lower.x) if a.size]
+    fitted = (
+        len(upper) + len(lower) >= MIN_DRIFT_LINKS
+        and max(float(a.max()) for a in xs) - min(float(a.min()) for a in xs) >= MIN_DRIFT_SPAN_S
+    )
     trimmed = (
-        _trim(list(upper), list(lower), fitted)
-        if upper and lower
-        else (list(upper), list(lower), 0)
+        _trim(upper, lower, fitted, margins) if len(upper) and len(lower) else (upper, lower, 0)
     )
     if trimmed is None:
         return None
-    up, low, rejected = hull(trimmed[0], True), hull(trimmed[1], False), trimmed[2]
+    up, low, rejected = trimmed[0].hull(), trimmed[1].hull(), trimmed[2]
     if up and low:
-        solution = max_margin(up, low, fitted)
+        solution = margins.solve(up, low, fitted)
         estimate = (solution[0], solution[1]) if solution else None
     else:
         estimate = _moon(up, low, fitted)

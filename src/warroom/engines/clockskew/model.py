@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 NS: Final = 1_000_000_000
@@ -95,23 +95,6 @@ class Alignment:
             return None
         x = (ns - self.epoch_ns) / NS
         return self.epoch_ns + round((clock.scale * x + clock.shift_s) * NS)
-
-
-@dataclass
-class Points:
-    """Delay points of one pair (B relative to A): upper bounds U and lower bounds L.
-
-    A point is ``(x, y)``: ``x`` is B's reading (s since the epoch), ``y`` the delay
-    ``B - A`` widened by the resolution pad (``+ pad_upper`` on U, ``- pad_lower`` on L), so
-    A's reading is ``x - (y - pad_upper)`` (U) or ``x - (y + pad_lower)`` (L).
-    """
-
-    upper: list[tuple[float, float]] = field(default_factory=list)
-    lower: list[tuple[float, float]] = field(default_factory=list)
-    kinds: set[str] = field(default_factory=set)
-    links: int = 0
-    pad_upper: float = 0.0
-    pad_lower: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

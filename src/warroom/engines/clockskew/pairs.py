@@ -4,118 +4,171 @@ Per pair and per kind of identifier: nested spans (the caller's first and last l
 the callee's) when only one nesting is feasible, otherwise the source that originates the
 identifiers (it holds more distinct ids of that kind); kinds that contradict each other are not
 averaged: the best-supported consistent kind is kept and the others are named.
+
+The shared identifiers are held as columns (one row per identifier and source: first and last
+time, whether it spans), never as an object per identifier; each pair's links are taken from
+them as arrays, one pair at a time.
 """
 
 from __future__ import annotations
 
-import statistics
+import operator
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
 
-from .fit import fit_pair, hull, max_margin
+import numpy as np
+
+from .fit import Margins, Side, fit_sides, max_margin
 from .model import (
     MIN_DRIFT_SPAN_S,
     MIN_LINKS,
     NS,
     ORIGIN_RATIO,
     Fit,
-    Occurrence,
     PairInference,
-    Points,
     Precedence,
     SharedId,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class _Shared:
-    kind: str
-    a: Occurrence
-    b: Occurrence
+_CHUNK: Final = 65_536
+_EXACT: Final = 2**53  # int64 nanoseconds below this convert to float exactly
 
 
-def _secs(ns: int, epoch: int) -> float:
-    return (ns - epoch) / NS
+@dataclass
+class _Points:
+    """Delay points of one pair (B relative to A): upper bounds U and lower bounds L.
+
+    A point is ``(x, y)``: ``x`` is B's reading (s since the epoch), ``y`` the delay
+    ``B - A`` widened by the resolution pad (``+ pad_upper`` on U, ``- pad_lower`` on L), so
+    A's reading is ``x - (y - pad_upper)`` (U) or ``x - (y + pad_lower)`` (L).
+    """
+
+    upper: Side
+    lower: Side
+    kinds: set[str] = field(default_factory=set)
+    links: int = 0
+    pad_upper: float = 0.0
+    pad_lower: float = 0.0
+    margins: Margins = field(default_factory=Margins)
 
 
-def _nest_points(
-    shared: Sequence[_Shared], outer_is_a: bool, epoch: int, res: tuple[float, float]
-) -> Points:  # noqa: E501
-    points = Points(pad_upper=res[1], pad_lower=res[0])
-    for item in shared:
-        b_first, b_last = _secs(item.b.first_ns, epoch), _secs(item.b.last_ns, epoch)
-        y_first = b_first - _secs(item.a.first_ns, epoch)
-        y_last = b_last - _secs(item.a.last_ns, epoch)
-        if outer_is_a:  # a.first <= b.first and b.last <= a.last
-            points.upper.append((b_first, y_first + res[1]))
-            points.lower.append((b_last, y_last - res[0]))
-        else:  # b.first <= a.first and a.last <= b.last
-            points.lower.append((b_first, y_first - res[0]))
-            points.upper.append((b_last, y_last + res[1]))
-    return points
+def _empty() -> np.ndarray:
+    return np.zeros(0, dtype=np.float64)
 
 
-def _before_points(
-    shared: Sequence[_Shared], a_first: bool, epoch: int, res: tuple[float, float]
-) -> Points:  # noqa: E501
-    points = Points(pad_upper=res[1], pad_lower=res[0])
-    for item in shared:
-        x = _secs(item.b.first_ns, epoch)
-        y = x - _secs(item.a.first_ns, epoch)
-        if a_first:
-            points.upper.append((x, y + res[1]))
-        else:
-            points.lower.append((x, y - res[0]))
-    return points
+def _points(
+    upper: tuple[np.ndarray, np.ndarray] | None,
+    lower: tuple[np.ndarray, np.ndarray] | None,
+    res: tuple[float, float],
+) -> _Points:
+    up = Side(*(upper or (_empty(), _empty())), True)
+    low = Side(*(lower or (_empty(), _empty())), False)
+    return _Points(up, low, pad_upper=res[1], pad_lower=res[0])
 
 
-def _feasible(points: Points) -> bool:
-    up, low = hull(points.upper, True), hull(points.lower, False)
+def _secs(ns: np.ndarray, epoch: int) -> np.ndarray:
+    """``(ns - epoch) / NS`` per element, exactly as Python computes it for one int."""
+    if ns.dtype != object and ns.size:
+        low, high = int(ns.min()) - epoch, int(ns.max()) - epoch
+        if low >= -_EXACT and high <= _EXACT and -(2**63) <= epoch < 2**63:
+            return (ns - np.int64(epoch)).astype(np.float64) / NS
+    return np.array([(int(v) - epoch) / NS for v in ns.tolist()], dtype=np.float64)
+
+
+@dataclass
+class _Group:
+    """The links of one pair (and one kind, once split): per link, both sources' columns."""
+
+    a: str
+    b: str
+    kind: np.ndarray  # kind code per link
+    a_first: np.ndarray
+    a_last: np.ndarray
+    a_spans: np.ndarray  # count >= 2
+    b_first: np.ndarray
+    b_last: np.ndarray
+    b_spans: np.ndarray
+    resolution: tuple[float, float]
+
+    def __len__(self) -> int:
+        return int(self.kind.size)
+
+    def only(self, mask: np.ndarray) -> _Group:
+        return _Group(
+            self.a, self.b, self.kind[mask], self.a_first[mask], self.a_last[mask],
+            self.a_spans[mask], self.b_first[mask], self.b_last[mask], self.b_spans[mask],
+            self.resolution,
+        )  # fmt: skip
+
+
+def _nest_points(group: _Group, outer_is_a: bool, epoch: int) -> _Points:
+    res = group.resolution
+    b_first, b_last = _secs(group.b_first, epoch), _secs(group.b_last, epoch)
+    y_first = b_first - _secs(group.a_first, epoch)
+    y_last = b_last - _secs(group.a_last, epoch)
+    if outer_is_a:  # a.first <= b.first and b.last <= a.last
+        return _points((b_first, y_first + res[1]), (b_last, y_last - res[0]), res)
+    # b.first <= a.first and a.last <= b.last
+    return _points((b_last, y_last + res[1]), (b_first, y_first - res[0]), res)
+
+
+def _before_points(group: _Group, a_first: bool, epoch: int) -> _Points:
+    res = group.resolution
+    x = _secs(group.b_first, epoch)
+    y = x - _secs(group.a_first, epoch)
+    if a_first:
+        return _points((x, y + res[1]), None, res)
+    return _points(None, (x, y - res[0]), res)
+
+
+def _feasible(points: _Points) -> bool:
+    up, low = points.upper.hull(), points.lower.hull()
     xs = [x for x, _ in up + low]
     fitted = bool(xs) and max(xs) - min(xs) >= MIN_DRIFT_SPAN_S
-    solution = max_margin(up, low, fitted)
+    solution = points.margins.solve(up, low, fitted) if up and low else max_margin(up, low, fitted)
     return solution is not None and solution[2] >= 0.0
 
 
-def _has_spans(shared: Sequence[_Shared], on_a: bool) -> bool:
-    return any((s.a if on_a else s.b).count >= 2 for s in shared)
+def _median(spans: np.ndarray) -> float | int:
+    """``statistics.median`` of integers (the middle one, or the mean of the two middle)."""
+    n = spans.size
+    if n == 0:
+        raise ValueError("no median for empty data")
+    middle = np.partition(spans, (n // 2 - 1, n // 2) if n % 2 == 0 else n // 2)
+    if n % 2 == 1:
+        return int(middle[n // 2])
+    return (int(middle[n // 2 - 1]) + int(middle[n // 2])) / 2
 
 
-def _median_span(shared: Sequence[_Shared], on_a: bool) -> float:
-    return statistics.median(
-        (s.a if on_a else s.b).last_ns - (s.a if on_a else s.b).first_ns for s in shared
-    )
+def _median_span(group: _Group, on_a: bool) -> float | int:
+    first, last = (group.a_first, group.a_last) if on_a else (group.b_first, group.b_last)
+    return _median(last - first)
 
 
-@dataclass(frozen=True, slots=True)
-class _Pair:
-    a: str
-    b: str
-    shared: tuple[_Shared, ...]
-    resolution: tuple[float, float]
-
-
-def _infer(pair: _Pair, origin: str | None, epoch: int) -> tuple[str, str, Points | None]:
+def _infer(group: _Group, origin: str | None, epoch: int) -> tuple[str, str, _Points | None]:
     """Choose the causal relation of a pair; returns (relation, reason, points)."""
+    origin_is_a = origin == group.a if origin is not None else None
     nests = []
     for outer_is_a in (True, False):
-        if _has_spans(pair.shared, outer_is_a):
-            points = _nest_points(pair.shared, outer_is_a, epoch, pair.resolution)
+        if origin_is_a is not None and outer_is_a != origin_is_a:
+            continue  # only the origin's own nesting can be used
+        if bool((group.a_spans if outer_is_a else group.b_spans).any()):
+            points = _nest_points(group, outer_is_a, epoch)
             if _feasible(points):
                 nests.append((outer_is_a, points))
-    names = {True: pair.a, False: pair.b}
-    if origin is not None:
-        origin_is_a = origin == pair.a
+    names = {True: group.a, False: group.b}
+    if origin is not None and origin_is_a is not None:
         for outer_is_a, points in nests:
             if outer_is_a == origin_is_a:
                 reason = f"{origin} originates the ids and its spans enclose the other's"
                 return f"{origin} calls {names[not outer_is_a]}", reason, points
-        points = _before_points(pair.shared, origin_is_a, epoch, pair.resolution)
+        points = _before_points(group, origin_is_a, epoch)
         reason = f"{origin} originates the ids (holds more distinct ids); first sightings ordered"
         return f"{origin} before {names[not origin_is_a]}", reason, points
     if len(nests) == 2:
-        longer = _median_span(pair.shared, True) >= _median_span(pair.shared, False)
+        longer = _median_span(group, True) >= _median_span(group, False)
         nests = [n for n in nests if n[0] == longer]
     if len(nests) == 1:
         outer_is_a, points = nests[0]
@@ -136,73 +189,180 @@ def _origin(
     return None
 
 
-def _group_pairs(shared_ids: Iterable[SharedId], resolution: Mapping[str, int]) -> list[_Pair]:
-    groups: dict[tuple[str, str], list[_Shared]] = defaultdict(list)
-    for item in shared_ids:
-        names = sorted(item.sources)
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                groups[(a, b)].append(_Shared(item.kind, item.sources[a], item.sources[b]))
-    return [
-        _Pair(a, b, tuple(items), (resolution.get(a, 0) / NS, resolution.get(b, 0) / NS))
-        for (a, b), items in sorted(groups.items())
-    ]
+def _int_column(values: list[int]) -> np.ndarray:
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:  # beyond 64 bits: kept as Python ints (exact, slower)
+        return np.array(values, dtype=object)
+
+
+class _Links:
+    """The shared identifiers as columns, one row per identifier and source."""
+
+    def __init__(self, shared_ids: Iterable[SharedId], resolution: Mapping[str, int]) -> None:
+        self.resolution = resolution
+        kind_codes: dict[str, int] = {}
+        source_codes: dict[str, int] = {}
+        kinds: list[int] = []
+        sizes: list[int] = []
+        sources: list[np.ndarray] = []
+        first: list[np.ndarray] = []
+        last: list[np.ndarray] = []
+        spans: list[np.ndarray] = []
+        names: list[str] = []
+        occurrences: list[object] = []
+        first_of, last_of = operator.attrgetter("first_ns"), operator.attrgetter("last_ns")
+        count_of = operator.attrgetter("count")
+
+        def flush() -> None:
+            codes = [source_codes.setdefault(name, len(source_codes)) for name in names]
+            sources.append(np.array(codes, dtype=np.int32))
+            first.append(_int_column(list(map(first_of, occurrences))))
+            last.append(_int_column(list(map(last_of, occurrences))))
+            spans.append(np.array([c >= 2 for c in map(count_of, occurrences)], dtype=bool))
+            names.clear()
+            occurrences.clear()
+
+        for item in shared_ids:  # one chunk of objects at a time is ever held
+            code = kind_codes.get(item.kind)
+            if code is None:
+                code = kind_codes[item.kind] = len(kind_codes)
+            kinds.append(code)
+            held = item.sources
+            sizes.append(len(held))
+            names.extend(held)
+            occurrences.extend(held.values())
+            if len(occurrences) >= _CHUNK:
+                flush()
+        flush()
+        self.kind_names = list(kind_codes)
+        self.source_names = sorted(source_codes)
+        rank = np.zeros(len(source_codes), dtype=np.int32)
+        for name, code in source_codes.items():
+            rank[code] = self.source_names.index(name)
+        number = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+        source = rank[np.concatenate(sources)] if sources else np.zeros(0, dtype=np.int32)
+        order = np.lexsort((source, number))  # by identifier, then source name
+        self.number = number[order]
+        self.source = source[order]
+        self.first = np.concatenate(first)[order]
+        self.last = np.concatenate(last)[order]
+        self.spans = np.concatenate(spans)[order]
+        self.id_kind = np.array(kinds, dtype=np.int32)
+        self._pairs = self._pair_rows()
+
+    def _pair_rows(self) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+        """Per pair of sources, the rows of both sides of each shared id, in id order."""
+        number, source, count = self.number, self.source, len(self.source_names)
+        keys, rows_a, rows_b = [], [], []
+        step = 1
+        while step < number.size:
+            same = np.flatnonzero(number[:-step] == number[step:])
+            if not same.size:
+                break
+            keys.append(source[same].astype(np.int64) * count + source[same + step])
+            rows_a.append(same)
+            rows_b.append(same + step)
+            step += 1
+        if not keys:
+            return {}
+        key, row_a, row_b = np.concatenate(keys), np.concatenate(rows_a), np.concatenate(rows_b)
+        del keys, rows_a, rows_b
+        order = np.lexsort((row_a, key))  # rows of one id are adjacent: row order is id order
+        key, row_a, row_b = key[order], row_a[order], row_b[order]
+        bounds = np.flatnonzero(np.diff(key)) + 1
+        out = {}
+        for lo, hi in zip(
+            [0, *bounds.tolist()], [*bounds.tolist(), key.size], strict=True
+        ):  # fmt: skip
+            a, b = divmod(int(key[lo]), count)
+            out[(self.source_names[a], self.source_names[b])] = (row_a[lo:hi], row_b[lo:hi])
+        return out
+
+    def pairs(self) -> set[tuple[str, str]]:
+        return set(self._pairs)
+
+    def group(self, key: tuple[str, str]) -> _Group:
+        """The links of one pair (its rows are released: each pair is taken once)."""
+        rows_a, rows_b = self._pairs.pop(key)
+        a, b = key
+        return _Group(
+            a, b, self.id_kind[self.number[rows_a]],
+            self.first[rows_a], self.last[rows_a], self.spans[rows_a],
+            self.first[rows_b], self.last[rows_b], self.spans[rows_b],
+            (self.resolution.get(a, 0) / NS, self.resolution.get(b, 0) / NS),
+        )  # fmt: skip
 
 
 def _rule_points(
     rules: Iterable[Precedence], epoch: int, resolution: Mapping[str, int]
-) -> dict[tuple[str, str], Points]:  # noqa: E501
-    out: dict[tuple[str, str], Points] = defaultdict(Points)
+) -> dict[tuple[str, str], _Points]:  # noqa: E501
+    upper: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    lower: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    meta: dict[tuple[str, str], tuple[set[str], list[int], list[float]]] = {}
     for rule in rules:
         a, b = sorted((rule.before_source, rule.after_source))
-        points = out[(a, b)]
-        points.pad_upper = resolution.get(b, 0) / NS
-        points.pad_lower = resolution.get(a, 0) / NS
-        xb = _secs(rule.after_ns if b == rule.after_source else rule.before_ns, epoch)
-        xa = _secs(rule.before_ns if a == rule.before_source else rule.after_ns, epoch)
+        kinds, links, pads = meta.setdefault((a, b), (set(), [0], [0.0, 0.0]))
+        pads[:] = [resolution.get(b, 0) / NS, resolution.get(a, 0) / NS]
+        xb = ((rule.after_ns if b == rule.after_source else rule.before_ns) - epoch) / NS
+        xa = ((rule.before_ns if a == rule.before_source else rule.after_ns) - epoch) / NS
         if a == rule.before_source:
-            points.upper.append((xb, xb - xa + resolution.get(b, 0) / NS))
+            upper[(a, b)].append((xb, xb - xa + resolution.get(b, 0) / NS))
         else:
-            points.lower.append((xb, xb - xa - resolution.get(a, 0) / NS))
-        points.kinds.add(rule.kind)
-        points.links += 1
+            lower[(a, b)].append((xb, xb - xa - resolution.get(a, 0) / NS))
+        kinds.add(rule.kind)
+        links[0] += 1
+    out = {}
+    for key, (kinds, links, pads) in meta.items():
+        up = np.array(upper[key], dtype=np.float64).reshape(-1, 2)
+        low = np.array(lower[key], dtype=np.float64).reshape(-1, 2)
+        out[key] = _Points(
+            Side(up[:, 0].copy(), up[:, 1].copy(), True),
+            Side(low[:, 0].copy(), low[:, 1].copy(), False),
+            kinds, links[0], pads[0], pads[1],
+        )  # fmt: skip
     return out
 
 
 Estimated = tuple[PairInference, Fit | None]
 
 
-def _estimate(pair: _Pair, points: Points, relation: str, reason: str) -> Estimated:
+def _estimate(a: str, b: str, points: _Points, relation: str, reason: str) -> Estimated:
     kinds = tuple(sorted(points.kinds))
     if points.links < MIN_LINKS:
         why = f"only {points.links} link(s); at least {MIN_LINKS} needed"
-        return PairInference(pair.a, pair.b, relation, why, points.links, kinds), None
-    fit = fit_pair(points.upper, points.lower, pads=(points.pad_upper, points.pad_lower))
+        return PairInference(a, b, relation, why, points.links, kinds), None
+    pads = (points.pad_upper, points.pad_lower)
+    fit = fit_sides(points.upper, points.lower, pads, points.margins)
     if fit is None:
         why = "links contradict each other"
-        return PairInference(pair.a, pair.b, "inconsistent", why, points.links, kinds), None
+        return PairInference(a, b, "inconsistent", why, points.links, kinds), None
     note = "" if fit.drift_fitted else "; drift not fitted (links span too short a time)"
     return PairInference(
-        pair.a, pair.b, relation, reason + note, points.links, kinds,
+        a, b, relation, reason + note, points.links, kinds,
         fit.offset, (fit.lo, fit.hi), fit.drift, fit.rejected,
     ), fit  # fmt: skip
 
 
 def _pair_estimate(
-    pair: _Pair, groups: list[tuple[Points, str, str]], relation: str, reason: str
+    key: tuple[str, str],
+    shared: tuple[int, tuple[str, ...]],
+    groups: list[tuple[_Points, str, str]],
+    relation: str,
+    reason: str,
 ) -> Estimated:
     """All kinds together; if they contradict, the best-supported kind that is consistent."""
+    a, b = key
     if not groups:
-        kinds = tuple(sorted({s.kind for s in pair.shared}))
-        return PairInference(pair.a, pair.b, relation, reason, len(pair.shared), kinds), None
+        return PairInference(a, b, relation, reason, shared[0], shared[1]), None
     merged = groups[0][0]
     for points, _, _ in groups[1:]:
         merged = _merge(merged, points)
-    together, fit = _estimate(pair, merged, relation, reason)
+    together, fit = _estimate(a, b, merged, relation, reason)
     if fit is not None or len(groups) == 1:
         return together, fit
     for points, kind_relation, kind_reason in sorted(groups, key=lambda g: -g[0].links):
-        alone, fit = _estimate(pair, points, kind_relation, kind_reason)
+        alone, fit = _estimate(a, b, points, kind_relation, kind_reason)
         if fit is not None:
             note = f"; other identifier kinds contradicted it and were left out ({reason})"
             return PairInference(
@@ -245,36 +405,48 @@ def relate(
     """Like :func:`infer_pairs`, with each pair's fit (its link hulls) when it has one."""
     resolution = resolution_ns or {}
     rule_points = _rule_points(rules, epoch_ns, resolution)
-    pairs = {(p.a, p.b): p for p in _group_pairs(shared_ids, resolution)}
+    links = _Links(shared_ids, resolution)
     out = []
-    for key in sorted(set(pairs) | set(rule_points)):
-        pair = pairs.get(key, _Pair(key[0], key[1], (), (0.0, 0.0)))
-        groups: list[tuple[Points, str, str]] = []
+    for key in sorted(links.pairs() | set(rule_points)):
+        groups: list[tuple[_Points, str, str]] = []
         if key in rule_points:
             groups.append((rule_points[key], "rule", "user rules"))
         relations, reasons = [g[1] for g in groups], [g[2] for g in groups]
-        # Each kind of identifier may flow its own way (containers up, attempts down).
-        for kind in sorted({s.kind for s in pair.shared}):
-            members = tuple(s for s in pair.shared if s.kind == kind)
-            group = _Pair(pair.a, pair.b, members, pair.resolution)
-            origin = _origin(pair.a, pair.b, {kind}, distinct_ids or {})
-            relation, reason, inferred = _infer(group, origin, epoch_ns)
-            relations.append(f"{kind}: {relation}")
-            reasons.append(f"{kind}: {reason}")
-            if inferred is not None:
-                inferred.kinds.add(kind)
-                inferred.links = len(members)
-                groups.append((inferred, f"{kind}: {relation}", f"{kind}: {reason}"))
-        out.append(_pair_estimate(pair, groups, "; ".join(relations), "; ".join(reasons)))
+        shared: tuple[int, tuple[str, ...]] = (0, ())
+        if key in links.pairs():
+            pair = links.group(key)
+            codes = np.unique(pair.kind).tolist()
+            kinds = sorted((links.kind_names[c], c) for c in codes)
+            shared = (len(pair), tuple(name for name, _ in kinds))
+            # Each kind of identifier may flow its own way (containers up, attempts down).
+            for kind, code in kinds:
+                group = pair.only(pair.kind == code) if len(kinds) > 1 else pair
+                origin = _origin(key[0], key[1], {kind}, distinct_ids or {})
+                relation, reason, inferred = _infer(group, origin, epoch_ns)
+                relations.append(f"{kind}: {relation}")
+                reasons.append(f"{kind}: {reason}")
+                if inferred is not None:
+                    inferred.kinds.add(kind)
+                    inferred.links = len(group)
+                    groups.append((inferred, f"{kind}: {relation}", f"{kind}: {reason}"))
+            del pair
+        estimated = _pair_estimate(key, shared, groups, "; ".join(relations), "; ".join(reasons))
+        out.append(estimated)
     return out
 
 
-def _merge(first: Points | None, second: Points) -> Points:
-    if first is None:
-        return second
-    return Points(
-        first.upper + second.upper,
-        first.lower + second.lower,
+def _merge(first: _Points, second: _Points) -> _Points:
+    return _Points(
+        Side(
+            np.concatenate((first.upper.x, second.upper.x)),
+            np.concatenate((first.upper.y, second.upper.y)),
+            True,
+        ),
+        Side(
+            np.concatenate((first.lower.x, second.lower.x)),
+            np.concatenate((first.lower.y, second.lower.y)),
+            False,
+        ),
         first.kinds | second.kinds,
         first.links + second.links,
         max(first.pad_upper, second.pad_upper),
