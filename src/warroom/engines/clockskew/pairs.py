@@ -12,9 +12,10 @@ them as arrays, one pair at a time.
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -32,7 +33,6 @@ from .model import (
     SharedId,
 )
 
-_CHUNK: Final = 65_536
 _EXACT: Final = 2**53  # int64 nanoseconds below this convert to float exactly
 
 
@@ -189,11 +189,29 @@ def _origin(
     return None
 
 
-def _int_column(values: list[int]) -> np.ndarray:
+def _int_column(values: Iterator[int], size: int) -> np.ndarray:
+    kept = list(values)
     try:
-        return np.array(values, dtype=np.int64)
+        return np.fromiter(kept, np.int64, size)
     except OverflowError:  # beyond 64 bits: kept as Python ints (exact, slower)
-        return np.array(values, dtype=object)
+        return np.array(kept, dtype=object)
+
+
+class _Codes(dict[str, int]):
+    """Numbers names in order of first appearance."""
+
+    def __missing__(self, key: str) -> int:
+        code = self[key] = len(self)
+        return code
+
+
+_BATCH: Final = 4096
+_KIND: Final = operator.attrgetter("kind")
+_SOURCES: Final = operator.attrgetter("sources")
+_VALUES: Final = operator.methodcaller("values")
+_FIRST: Final = operator.attrgetter("first_ns")
+_LAST: Final = operator.attrgetter("last_ns")
+_COUNT: Final = operator.attrgetter("count")
 
 
 class _Links:
@@ -201,63 +219,60 @@ class _Links:
 
     def __init__(self, shared_ids: Iterable[SharedId], resolution: Mapping[str, int]) -> None:
         self.resolution = resolution
-        kind_codes: dict[str, int] = {}
-        source_codes: dict[str, int] = {}
-        kinds: list[int] = []
-        sizes: list[int] = []
+        kind_codes = _Codes()
+        source_codes = _Codes()
+        kinds: list[np.ndarray] = []
+        sizes: list[np.ndarray] = []
         sources: list[np.ndarray] = []
         first: list[np.ndarray] = []
         last: list[np.ndarray] = []
         spans: list[np.ndarray] = []
-        names: list[str] = []
-        occurrences: list[object] = []
-        first_of, last_of = operator.attrgetter("first_ns"), operator.attrgetter("last_ns")
-        count_of = operator.attrgetter("count")
-
-        def flush() -> None:
-            codes = [source_codes.setdefault(name, len(source_codes)) for name in names]
-            sources.append(np.array(codes, dtype=np.int32))
-            first.append(_int_column(list(map(first_of, occurrences))))
-            last.append(_int_column(list(map(last_of, occurrences))))
-            spans.append(np.array([c >= 2 for c in map(count_of, occurrences)], dtype=bool))
-            names.clear()
-            occurrences.clear()
-
-        for item in shared_ids:  # one chunk of objects at a time is ever held
-            code = kind_codes.get(item.kind)
-            if code is None:
-                code = kind_codes[item.kind] = len(kind_codes)
-            kinds.append(code)
-            held = item.sources
-            sizes.append(len(held))
-            names.extend(held)
-            occurrences.extend(held.values())
-            if len(occurrences) >= _CHUNK:
-                flush()
-        flush()
+        items = iter(shared_ids)
+        while batch := list(itertools.islice(items, _BATCH)):  # only a batch of objects held
+            kinds.append(np.fromiter(map(kind_codes.__getitem__, map(_KIND, batch)), np.int32))
+            held = list(map(_SOURCES, batch))
+            del batch
+            sizes.append(np.fromiter(map(len, held), np.int64, len(held)))
+            names = list(itertools.chain.from_iterable(held))
+            occurrences = list(itertools.chain.from_iterable(map(_VALUES, held)))
+            del held
+            sources.append(np.fromiter(map(source_codes.__getitem__, names), np.int32, len(names)))
+            first.append(_int_column(map(_FIRST, occurrences), len(occurrences)))
+            last.append(_int_column(map(_LAST, occurrences), len(occurrences)))
+            spans.append(_int_column(map(_COUNT, occurrences), len(occurrences)) >= 2)
+            del names, occurrences
+        kinds.append(np.zeros(0, dtype=np.int32))
+        for column in (sizes, first, last):
+            column.append(np.zeros(0, dtype=np.int64))
+        sources.append(np.zeros(0, dtype=np.int32))
+        spans.append(np.zeros(0, dtype=bool))
+        sizes_all = np.concatenate(sizes)
         self.kind_names = list(kind_codes)
         self.source_names = sorted(source_codes)
         rank = np.zeros(len(source_codes), dtype=np.int32)
         for name, code in source_codes.items():
             rank[code] = self.source_names.index(name)
-        number = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
-        source = rank[np.concatenate(sources)] if sources else np.zeros(0, dtype=np.int32)
+        number = np.repeat(np.arange(sizes_all.size, dtype=np.int64), sizes_all)
+        source = rank[np.concatenate(sources)]
         order = np.lexsort((source, number))  # by identifier, then source name
-        self.number = number[order]
+        number = number[order]
         self.source = source[order]
         self.first = np.concatenate(first)[order]
         self.last = np.concatenate(last)[order]
         self.spans = np.concatenate(spans)[order]
-        self.id_kind = np.array(kinds, dtype=np.int32)
-        self._pairs = self._pair_rows()
+        self.kind = np.concatenate(kinds)[number]  # per row, its identifier's kind
+        self._pairs = self._pair_rows(number)
 
-    def _pair_rows(self) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
+    def _pair_rows(
+        self, number: np.ndarray
+    ) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
         """Per pair of sources, the rows of both sides of each shared id, in id order."""
-        number, source, count = self.number, self.source, len(self.source_names)
+        source, count = self.source, len(self.source_names)
+        small = np.int32 if number.size < 2**31 else np.int64
         keys, rows_a, rows_b = [], [], []
         step = 1
         while step < number.size:
-            same = np.flatnonzero(number[:-step] == number[step:])
+            same = np.flatnonzero(number[:-step] == number[step:]).astype(small)
             if not same.size:
                 break
             keys.append(source[same].astype(np.int64) * count + source[same + step])
@@ -287,7 +302,7 @@ class _Links:
         rows_a, rows_b = self._pairs.pop(key)
         a, b = key
         return _Group(
-            a, b, self.id_kind[self.number[rows_a]],
+            a, b, self.kind[rows_a],
             self.first[rows_a], self.last[rows_a], self.spans[rows_a],
             self.first[rows_b], self.last[rows_b], self.spans[rows_b],
             (self.resolution.get(a, 0) / NS, self.resolution.get(b, 0) / NS),
