@@ -197,6 +197,13 @@ def _int_column(values: Iterator[int], size: int) -> np.ndarray:
         return np.array(kept, dtype=object)
 
 
+def _drain(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts joined; the list is emptied so that they do not outlive the join."""
+    joined = np.concatenate(parts)
+    parts.clear()
+    return joined
+
+
 class _Codes(dict[str, int]):
     """Numbers names in order of first appearance."""
 
@@ -253,14 +260,15 @@ class _Links:
         for name, code in source_codes.items():
             rank[code] = self.source_names.index(name)
         number = np.repeat(np.arange(sizes_all.size, dtype=np.int64), sizes_all)
-        source = rank[np.concatenate(sources)]
+        source = rank[_drain(sources)]
         order = np.lexsort((source, number))  # by identifier, then source name
         number = number[order]
         self.source = source[order]
-        self.first = np.concatenate(first)[order]
-        self.last = np.concatenate(last)[order]
-        self.spans = np.concatenate(spans)[order]
-        self.kind = np.concatenate(kinds)[number]  # per row, its identifier's kind
+        self.first = _drain(first)[order]
+        self.last = _drain(last)[order]
+        self.spans = _drain(spans)[order]
+        self.kind = _drain(kinds)[number]  # per row, its identifier's kind
+        del order
         self._pairs = self._pair_rows(number)
 
     def _pair_rows(
@@ -269,13 +277,14 @@ class _Links:
         """Per pair of sources, the rows of both sides of each shared id, in id order."""
         source, count = self.source, len(self.source_names)
         small = np.int32 if number.size < 2**31 else np.int64
+        wide = np.int32 if count * count < 2**31 else np.int64
         keys, rows_a, rows_b = [], [], []
         step = 1
         while step < number.size:
             same = np.flatnonzero(number[:-step] == number[step:]).astype(small)
             if not same.size:
                 break
-            keys.append(source[same].astype(np.int64) * count + source[same + step])
+            keys.append(source[same].astype(wide) * count + source[same + step])
             rows_a.append(same)
             rows_b.append(same + step)
             step += 1
