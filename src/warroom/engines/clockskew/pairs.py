@@ -23,6 +23,7 @@ import numpy as np
 
 from .fit import Margins, Side, fit_sides, max_margin
 from .model import (
+    MAX_DRIFT_PPM,
     MIN_DRIFT_SPAN_S,
     MIN_LINKS,
     NS,
@@ -131,6 +132,43 @@ def _feasible(points: _Points) -> bool:
     return solution is not None and solution[2] >= 0.0
 
 
+_SLOPES: Final = np.linspace(-MAX_DRIFT_PPM * 1e-6, MAX_DRIFT_PPM * 1e-6, 17)
+
+
+def _sure_vertices(side: Side) -> list[tuple[float, float]]:
+    """Points of ``side`` that are on its hull (the lower one for upper bounds) whatever order
+    Qhull sees the points in: each is the only point within a clear distance of a line of
+    drift-sized slope with every other point beyond it."""
+    x, y = side.x, side.y
+    sign = 1.0 if side.lower else -1.0
+    clear = 1e-8 * (float(np.ptp(y)) + MAX_DRIFT_PPM * 1e-6 * float(np.ptp(x)))
+    found: list[tuple[float, float]] = []
+    for slope in _SLOPES.tolist():
+        height = sign * (y - slope * x)
+        best = int(height.argmin())
+        near = height <= height[best] + clear
+        if np.all(x[near] == x[best]) and np.all(y[near] == y[best]):
+            point = (float(x[best]), float(y[best]))
+            if point not in found:
+                found.append(point)
+    return found
+
+
+def _surely_infeasible(points: _Points) -> bool:
+    """True only when no hull :func:`_feasible` could use leaves a feasible nesting.
+
+    The maximum margin over a subset of the hull points (and the widest drift bounds) is at
+    least the margin over the hulls themselves, so a clearly negative one settles it without
+    computing the hulls (which keep their points in set order, at a cost)."""
+    if len(points.upper) < 64 or len(points.lower) < 64:
+        return False
+    up, low = _sure_vertices(points.upper), _sure_vertices(points.lower)
+    if not up or not low:
+        return False
+    solution = max_margin(sorted(up), sorted(low), True)
+    return solution is not None and solution[2] < -1e-6
+
+
 def _median(spans: np.ndarray) -> float | int:
     """``statistics.median`` of integers (the middle one, or the mean of the two middle)."""
     n = spans.size
@@ -156,7 +194,7 @@ def _infer(group: _Group, origin: str | None, epoch: int) -> tuple[str, str, _Po
             continue  # only the origin's own nesting can be used
         if bool((group.a_spans if outer_is_a else group.b_spans).any()):
             points = _nest_points(group, outer_is_a, epoch)
-            if _feasible(points):
+            if not _surely_infeasible(points) and _feasible(points):
                 nests.append((outer_is_a, points))
     names = {True: group.a, False: group.b}
     if origin is not None and origin_is_a is not None:
