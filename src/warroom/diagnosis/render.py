@@ -58,6 +58,7 @@ def source_json(source: SourceReport) -> dict[str, Any]:
             "kinds": list(clock.kinds) if clock else [],
             "via": list(clock.via) if clock else [],
             "reason": clock.reason if clock else "no timestamps",
+            "error_bound_s": _num(clock.error_bound_s) if clock and clock.error_bound_s else None,
         },
     }
 
