@@ -11,18 +11,12 @@ from cron. Set `app.state.diagnosis_work_seconds = 0` before startup to turn it 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Final
-
-from starlette.concurrency import run_in_threadpool
+from typing import Final
 
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
@@ -31,6 +25,7 @@ from warroom.diagnosis import queries, service
 from warroom.diagnosis.analyze import AnalyzeOptions, analyze
 from warroom.diagnosis.findings import findings
 from warroom.diagnosis.schemas import Claim
+from warroom.http.periodic import periodic_lifespan
 
 POLL_SECONDS: Final = 5.0
 JOB_TIMEOUT: Final = timedelta(minutes=30)
@@ -82,24 +77,7 @@ def drain(db: Database, *, timeout: timedelta = JOB_TIMEOUT) -> list[int]:
     return done
 
 
-async def _run(db: Database, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await run_in_threadpool(drain, db)
-        except Exception:  # keep polling: a database hiccup must not stop the analyses
-            _log.exception("log bundle worker failed")
-
-
-@asynccontextmanager
-async def lifespan(app: Any) -> AsyncIterator[None]:
-    """Start the worker with the app and stop it before the database is closed."""
-    interval = float(getattr(app.state, "diagnosis_work_seconds", POLL_SECONDS))
-    task = asyncio.create_task(_run(app.state.db, interval)) if interval > 0 else None
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+lifespan = periodic_lifespan(
+    "log bundle worker", drain, interval_state="diagnosis_work_seconds", default=POLL_SECONDS
+)
+"""Start the worker with the app and stop it before the database is closed."""

@@ -10,18 +10,12 @@ Set `app.state.intake_tick_seconds = 0` before startup to turn it off (tests do)
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
-from starlette.concurrency import run_in_threadpool
 
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.db.uow import UnitOfWork
+from warroom.http.periodic import periodic_lifespan
 from warroom.intake import queries, service
 
 TICK_SECONDS = 15.0
@@ -36,24 +30,7 @@ def tick_once(db: Database) -> None:
             _log.info("intake tick opened incidents %s", report.opened)
 
 
-async def _run(db: Database, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await run_in_threadpool(tick_once, db)
-        except Exception:  # keep ticking: one failed run must not stop time-based rules
-            _log.exception("intake tick failed")
-
-
-@asynccontextmanager
-async def lifespan(app: Any) -> AsyncIterator[None]:
-    """Start the ticker with the app and stop it before the database is closed."""
-    interval = float(getattr(app.state, "intake_tick_seconds", TICK_SECONDS))
-    task = asyncio.create_task(_run(app.state.db, interval)) if interval > 0 else None
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+lifespan = periodic_lifespan(
+    "intake tick", tick_once, interval_state="intake_tick_seconds", default=TICK_SECONDS
+)
+"""Start the ticker with the app and stop it before the database is closed."""

@@ -20,22 +20,17 @@ and rebuilds the documents whose recorded version (`SearchDocument.source_update
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.db.uow import UnitOfWork
+from warroom.http.periodic import Job, Lifespan, periodic_lifespan
 from warroom.incidents import queries as incident_queries
 from warroom.learning.documents import drop_document, put_document, teams_by_service
 from warroom.learning.models import LearningCache, SearchDocument
@@ -138,34 +133,11 @@ def _advance(session: Session, newest: datetime | None) -> None:
         state.mark, state.updated_at = newest, utcnow()
 
 
-Tick = Callable[[Database], object]
-
-
-async def _run(db: Database, interval: float, tick: Tick) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await run_in_threadpool(tick, db)
-        except Exception:  # keep ticking: reads catch up anyway
-            _log.exception("learning index tick failed")
-
-
-def make_lifespan(tick: Tick) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+def make_lifespan(tick: Job) -> Lifespan:
     """A router lifespan running `tick` (the catch-up and the cache refresh) every
     `app.state.learning_tick_seconds` (`TICK_SECONDS` is the intended value) in each server
     process. Off unless set: reads catch up by themselves, and a background reader would make
     the incident page's fixed query count (a test) depend on timing."""
-
-    @asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
-        interval = float(getattr(app.state, "learning_tick_seconds", 0.0))
-        task = asyncio.create_task(_run(app.state.db, interval, tick)) if interval > 0 else None
-        try:
-            yield
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-
-    return lifespan
+    return periodic_lifespan(
+        "learning index tick", tick, interval_state="learning_tick_seconds", default=0.0
+    )
