@@ -21,6 +21,7 @@ from warroom.audit.models import AuditEntry
 from warroom.audit.schemas import ChainReport
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
+from warroom.db.transaction import per_transaction
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 0x5741_5252  # "WARR": one advisory lock id for the chain head
@@ -44,9 +45,9 @@ def append_entry(
     nobody else can append until this transaction ends, so later appends in it (an incident
     opened with its timeline, a batch of deliveries) need no query.
     """
-    seq, prev_hash = _chain_head(session)
+    head = per_transaction(session, "warroom.audit.head", _locked_chain_head)
     values: dict[str, Any] = {
-        "seq": seq + 1,
+        "seq": head[0] + 1,
         "at": utcnow(),
         "actor_user_id": actor.user_id,
         "actor_label": actor.label,
@@ -54,29 +55,25 @@ def append_entry(
         "object_type": object_type,
         "object_id": str(object_id),
         "summary": _json_native(summary or {}),
-        "prev_hash": prev_hash,
+        "prev_hash": head[1],
         "note": "",
     }
     values["hash"] = content_hash(values)
     session.connection().execute(_INSERT_ENTRY, values)
-    session.info[_HEAD] = (session.get_transaction(), values["seq"], values["hash"])
+    head[:] = [values["seq"], values["hash"]]
 
 
-_HEAD = "warroom.audit.head"
 _INSERT_ENTRY = insert(AuditEntry)
 _READ_HEAD = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
 
 
-def _chain_head(session: Session) -> tuple[int, str]:
-    """(seq, hash) of the last entry, locking the chain for this transaction on first use."""
-    kept = session.info.get(_HEAD)
-    if kept is not None and kept[0] is session.get_transaction():
-        return kept[1], kept[2]
+def _locked_chain_head(session: Session) -> list[Any]:
+    """[seq, hash] of the last entry, after locking the chain until the transaction ends."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    head = connection.execute(_READ_HEAD).first()
-    return (head[0], head[1]) if head else (0, GENESIS_HASH)
+    row = connection.execute(_READ_HEAD).first()
+    return [row[0], row[1]] if row else [0, GENESIS_HASH]
 
 
 def entry_hash(entry: AuditEntry) -> str:

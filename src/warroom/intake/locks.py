@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from warroom.db.transaction import per_transaction
+
 NAMESPACE = 0x494E54  # "INT": keeps intake locks apart from other two-key advisory locks
 GROUPING = "grouping"
 
@@ -59,15 +61,10 @@ _LOCK_MANY = text(
     "SELECT pg_advisory_xact_lock(CAST(:ns AS integer), k) "
     "FROM unnest(CAST(:keys AS integer[])) WITH ORDINALITY AS t(k, n) ORDER BY n"
 )
-_HELD = "warroom.intake.locks"
 
 
 def _held(session: Session) -> set[int]:
-    kept = session.info.get(_HELD)
-    if kept is None or kept[0] is not session.get_transaction():
-        kept = session.info[_HELD] = (session.get_transaction(), set())
-    held: set[int] = kept[1]
-    return held
+    return per_transaction(session, "warroom.intake.locks", lambda _: set[int]())
 
 
 def identity_name(integration_id: int, dedup_key: str) -> str:

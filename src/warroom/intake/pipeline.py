@@ -11,10 +11,10 @@ ticker without a delivery. Locking is described in `warroom.intake.locks`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from sqlalchemy.orm.util import identity_key
 
 from warroom.actors import Actor
 from warroom.catalog import queries as catalog_queries
+from warroom.db.transaction import per_transaction
 from warroom.engines import alertgrouping as grouping
 from warroom.incidents import service as incidents
 from warroom.intake.locks import grouping_lock, identity_lock, identity_name, xact_locks
@@ -90,32 +91,14 @@ class Context:
     integration: Source | None = None
 
     def rules(self) -> grouping.Rules:
-        return _per_transaction(self.session, "rules", load_rules)
+        return per_transaction(self.session, "warroom.intake.rules", load_rules)
 
     def windows(self) -> list[grouping.MaintenanceWindow]:
         """Maintenance windows active now (all not yet ended are read once a transaction)."""
-        unended = _per_transaction(
-            self.session, "windows", lambda session: unended_windows(session, self.now)
+        unended = per_transaction(
+            self.session, "warroom.intake.windows", lambda s: unended_windows(s, self.now)
         )
         return [w for w in unended if w.starts_at <= self.now < w.ends_at]
-
-
-def _per_transaction(session: Session, name: str, load: Callable[[Session], _T]) -> _T:
-    """`load(session)`, read once per transaction and kept in the session for its length.
-
-    Why: a batch of deliveries shares one transaction, and rules and maintenance windows
-    cannot change under it (writers are serialised), so reading them per alert is waste.
-    """
-    key = f"warroom.intake.{name}"
-    kept = session.info.get(key)
-    if kept is not None and kept[0] is session.get_transaction():
-        return cast(_T, kept[1])
-    value = load(session)
-    session.info[key] = (session.get_transaction(), value)
-    return value
-
-
-_T = TypeVar("_T")
 
 
 def load_rules(session: Session) -> grouping.Rules:
@@ -170,18 +153,11 @@ def prefetch_open_alerts(
         rows = connection.execute(_OPEN_ALERTS, {"integration_id": integration_id, "keys": unique})
         for row in rows:
             known[(integration_id, row.open_key)] = OpenAlert(row[0], row[1], row[2], row[3])
-    session.info[_PREFETCHED] = (session.get_transaction(), known)
-
-
-_PREFETCHED = "warroom.intake.open_alerts"
+    _prefetched(session).update(known)
 
 
 def _prefetched(session: Session) -> dict[tuple[int, str], OpenAlert | None]:
-    kept = session.info.get(_PREFETCHED)
-    if kept is None or kept[0] is not session.get_transaction():
-        return {}
-    known: dict[tuple[int, str], OpenAlert | None] = kept[1]
-    return known
+    return per_transaction(session, "warroom.intake.open_alerts", lambda _: {})
 
 
 def apply_alert(ctx: Context, signal: AlertSignal) -> AcceptedAlert:
@@ -313,7 +289,7 @@ def _repeat_in_open_incident(ctx: Context, key: str, found: OpenAlert) -> Accept
     reads or writes alerts, and before the commit. Intake throughput is mostly repeats,
     since Alertmanager re-notifies every alert of a group.
     """
-    pending = _per_transaction(ctx.session, "pending_repeats", lambda _: PendingRepeats())
+    pending = _pending_repeats(ctx.session)
     pending.alerts.append({"alert_id": found.id, "now": ctx.now})
     pending.groups.append({"group_id": found.group_id, "now": ctx.now})
     pending.events.append({"alert_id": found.id, "now": ctx.now, "action": "repeat"})
@@ -331,6 +307,10 @@ class PendingRepeats:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _pending_repeats(session: Session) -> PendingRepeats:
+    return per_transaction(session, "warroom.intake.pending_repeats", lambda _: PendingRepeats())
+
+
 def write_pending_repeats(session: Session, *, committing: bool = False) -> None:
     """Send the repeat counts and events that `_repeat_in_open_incident` kept back.
 
@@ -338,12 +318,11 @@ def write_pending_repeats(session: Session, *, committing: bool = False) -> None
     comes next may need it, and holding the rows these statements lock while waiting for
     it could deadlock with another batch that holds it and waits for one of those rows.
     """
-    kept = session.info.get("warroom.intake.pending_repeats")
-    if kept is None or kept[0] is not session.get_transaction() or not kept[1].alerts:
+    pending = _pending_repeats(session)
+    if not pending.alerts:
         return
     if not committing:
         grouping_lock(session)
-    pending: PendingRepeats = kept[1]
     connection = session.connection()
     connection.execute(_COUNT_ALERT_REPEAT, pending.alerts)
     connection.execute(_COUNT_GROUP_REPEAT, pending.groups)
