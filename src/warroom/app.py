@@ -74,7 +74,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         max_bytes=settings.max_body_bytes,
         path_limits=[(diagnosis_api.UPLOAD_PATHS, bundle_limit)],
     )
-    # Intake first: routes are matched in order, and deliveries are the hottest path.
+    # Outermost: serves the common intake delivery before the layers above (it adds the
+    # security headers and problem responses itself).
+    app.add_middleware(intake_receivers.IntakeLane, max_body_bytes=settings.max_body_bytes)
+    # Intake first: routes are matched in order, and the deliveries the lane leaves are next.
     app.include_router(intake_receivers.router, prefix="/api/v1")
     for router in (health.router, accounts_api.router, catalog_api.router, audit_api.router):
         app.include_router(router, prefix="/api/v1")

@@ -19,7 +19,9 @@ SECURITY_HEADERS = {
 }
 
 
-_ENCODED_HEADERS = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+ENCODED_SECURITY_HEADERS = [
+    (name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()
+]
 
 
 class BrowserHeaders:
@@ -43,7 +45,7 @@ class BrowserHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in _ENCODED_HEADERS if h[0] not in present)
+                headers.extend(h for h in ENCODED_SECURITY_HEADERS if h[0] not in present)
                 nonce = state.get("new_csrf_nonce")
                 if isinstance(nonce, str):
                     cookie = f"{CSRF_COOKIE}={nonce}{self.cookie_flags}"

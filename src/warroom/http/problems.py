@@ -64,13 +64,27 @@ def error_response(request: Request, error: WarroomError) -> Response:
                 status_code=303, headers={"Location": f"/login?next={request.url.path}"}
             )
         return render_error_page(request, error)
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return problem_response(error, request.url.path)
+
+
+def problem_response(
+    error: WarroomError, instance: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The problem document for `error` as an API response (401s name the Bearer scheme)."""
+    if error.status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(
-        problem_body(error, request.url.path),
+        problem_body(error, instance),
         status_code=error.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
     )
+
+
+def log_unexpected(method: str, path: str) -> WarroomError:
+    """Log the exception being handled; the error to answer with instead of its details."""
+    _log.exception("unhandled error on %s %s", method, path)
+    return WarroomError("an unexpected error occurred")
 
 
 def validation_to_error(exc: RequestValidationError) -> InvalidInput:
@@ -112,8 +126,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return error_response(request, _from_status(exc.status_code, str(exc.detail)))
 
     async def on_unexpected(request: Request, _exc: Exception) -> Response:
-        _log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, WarroomError("an unexpected error occurred"))
+        return error_response(request, log_unexpected(request.method, request.url.path))
 
     app.add_exception_handler(WarroomError, on_warroom_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
