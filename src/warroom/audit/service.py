@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
 from warroom.actors import Actor, require_admin
@@ -21,6 +21,7 @@ from warroom.audit.models import AuditEntry
 from warroom.audit.schemas import ChainReport
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
+from warroom.db.prepared import Prepared
 from warroom.db.transaction import per_transaction
 
 GENESIS_HASH = "0" * 64
@@ -39,7 +40,7 @@ def append_entry(
 ) -> None:
     """Append one entry inside the caller's transaction (never commits on its own).
 
-    Written with one plain INSERT on the transaction's connection, at once (no ORM object
+    Written with one prepared INSERT on the transaction's connection, at once (no ORM object
     waiting for a flush): every mutation pays for this, alert intake included. The chain
     head is read once per transaction, under the chain lock, and then kept in the session:
     nobody else can append until this transaction ends, so later appends in it (an incident
@@ -59,12 +60,20 @@ def append_entry(
         "note": "",
     }
     values["hash"] = content_hash(values)
-    session.connection().execute(_INSERT_ENTRY, values)
+    _INSERT_ENTRY.execute(session.connection(), values)
     head[:] = [values["seq"], values["hash"]]
 
 
-_INSERT_ENTRY = insert(AuditEntry)
-_READ_HEAD = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+_ENTRY_COLUMNS = (
+    "seq", "at", "actor_user_id", "actor_label", "action", "object_type", "object_id",
+    "summary", "prev_hash", "note", "hash",
+)  # fmt: skip
+_INSERT_ENTRY = Prepared(
+    insert(AuditEntry).values({name: bindparam(name) for name in _ENTRY_COLUMNS})
+)
+_READ_HEAD = Prepared(
+    select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+)
 
 
 def _locked_chain_head(session: Session) -> list[Any]:
@@ -72,7 +81,7 @@ def _locked_chain_head(session: Session) -> list[Any]:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    row = connection.execute(_READ_HEAD).first()
+    row = _READ_HEAD.first(connection)
     return [row[0], row[1]] if row else [0, GENESIS_HASH]
 
 

@@ -23,6 +23,7 @@ from warroom.actors import Actor, Role, require_admin, require_writer
 from warroom.audit.service import append_entry
 from warroom.catalog.queries import dependency_graph
 from warroom.db.base import utcnow
+from warroom.db.prepared import Prepared
 from warroom.db.uow import UnitOfWork
 from warroom.errors import Conflict, FieldError, InvalidInput, NotFound
 from warroom.incidents import policy
@@ -114,14 +115,14 @@ def add_timeline_entry_in(
 ) -> None:
     """Append a timeline entry (and its audit entry) inside the caller's transaction.
 
-    Plain statements on the transaction's connection, no ORM objects: intake adds one for
-    every alert that joins or resolves, in batches. The incident's `updated_at` is set in the
+    Prepared statements on the transaction's connection, no ORM objects: intake adds one
+    for every alert that joins or resolves, in batches. The incident's `updated_at` is set in the
     database; an `Incident` already loaded in the session keeps the value it was read with.
     """
     now = utcnow()
     connection = session.connection()
-    touched = connection.execute(_TOUCH_INCIDENT, {"incident_id": incident_id, "now": now})
-    if touched.rowcount == 0:
+    touched = _TOUCH_INCIDENT.execute(connection, {"incident_id": incident_id, "now": now})
+    if touched == 0:
         raise NotFound(f"incident {incident_id}")
     entry = {
         "incident_id": incident_id,
@@ -132,16 +133,21 @@ def add_timeline_entry_in(
         "actor_user_id": actor.user_id,
         "actor_label": actor.label,
     }
-    connection.execute(_INSERT_TIMELINE_ENTRY, entry)
+    _INSERT_TIMELINE_ENTRY.execute(connection, entry)
     audit_of_timeline_entry(session, actor, incident_id, kind, text, data)
 
 
-_TOUCH_INCIDENT = (
+_TOUCH_INCIDENT = Prepared(
     update(Incident)
     .where(Incident.id == bindparam("incident_id"))
     .values(updated_at=bindparam("now"))
 )
-_INSERT_TIMELINE_ENTRY = insert(TimelineEntry)
+_TIMELINE_ENTRY_COLUMNS = (
+    "incident_id", "at", "kind", "text", "data", "actor_user_id", "actor_label",
+)  # fmt: skip
+_INSERT_TIMELINE_ENTRY = Prepared(
+    insert(TimelineEntry).values({name: bindparam(name) for name in _TIMELINE_ENTRY_COLUMNS})
+)
 
 
 def add_impacted_service_in(
@@ -185,12 +191,11 @@ _ADD_IMPACTED_SERVICE = insert(IncidentService)
 def incident_accepts_alerts_in(session: Session, incident_id: int) -> bool:
     """False once the incident is resolved or ended: new alerts must open a new incident."""
     session.flush()  # a status changed earlier in this transaction counts
-    status = session.connection().execute(_INCIDENT_STATUS, {"incident_id": incident_id})
-    current = status.scalar()
+    current = _INCIDENT_STATUS.scalar(session.connection(), {"incident_id": incident_id})
     return current is not None and policy.is_active(current)
 
 
-_INCIDENT_STATUS = select(Incident.status).where(Incident.id == bindparam("incident_id"))
+_INCIDENT_STATUS = Prepared(select(Incident.status).where(Incident.id == bindparam("incident_id")))
 
 
 def link_recurrence_in(

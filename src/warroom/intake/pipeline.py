@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from sqlalchemy.orm.util import identity_key
 
 from warroom.actors import Actor
 from warroom.catalog import queries as catalog_queries
+from warroom.db.prepared import Prepared
 from warroom.db.transaction import per_transaction
 from warroom.engines import alertgrouping as grouping
 from warroom.incidents import service as incidents
@@ -58,23 +59,25 @@ class Source:
         return cls(row.id, row.kind, row.name, row.default_service, row.mapping, row.max_body_bytes)
 
 
-_FIND_SOURCE = select(
-    Integration.id,
-    Integration.kind,
-    Integration.name,
-    Integration.default_service,
-    Integration.mapping,
-    Integration.max_body_bytes,
-    Integration.disabled_at,
-).where(Integration.credential_hash == bindparam("credential_hash"))
+_FIND_SOURCE = Prepared(
+    select(
+        Integration.id,
+        Integration.kind,
+        Integration.name,
+        Integration.default_service,
+        Integration.mapping,
+        Integration.max_body_bytes,
+        Integration.disabled_at,
+    ).where(Integration.credential_hash == bindparam("credential_hash"))
+)
 
 
 def find_source(session: Session, credential_hash: str) -> tuple[Source, bool] | None:
     """The integration holding this credential hash, and whether it is disabled.
 
-    Runs a statement built once, on the connection: this is on every delivery's path.
+    A prepared statement: this is on every delivery's path.
     """
-    row = session.connection().execute(_FIND_SOURCE, {"credential_hash": credential_hash}).first()
+    row = _FIND_SOURCE.first(session.connection(), {"credential_hash": credential_hash})
     if row is None:
         return None
     source = Source(row[0], row[1], row[2], row[3], row[4], row[5])
@@ -134,7 +137,7 @@ def _keyed(
 def prefetch_open_alerts(
     session: Session, deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]]
 ) -> None:
-    """Read the open alerts of every key in a batch in one query, for `_open_alert`.
+    """Read the open alerts of every key in a batch, eight keys a query, for `_open_alert`.
 
     Valid while this transaction holds the keys' identity locks, except for what the batch
     itself changes: a key is forgotten when anything but a repeat happens to it, and all
@@ -150,9 +153,12 @@ def prefetch_open_alerts(
         unique = sorted(set(keys))
         for key in unique:
             known[(integration_id, key)] = None
-        rows = connection.execute(_OPEN_ALERTS, {"integration_id": integration_id, "keys": unique})
-        for row in rows:
-            known[(integration_id, row.open_key)] = OpenAlert(row[0], row[1], row[2], row[3])
+        for start in range(0, len(unique), _KEYS_PER_QUERY):
+            chunk = unique[start : start + _KEYS_PER_QUERY]
+            params: dict[str, Any] = {"integration_id": integration_id}
+            params.update((f"key_{i}", chunk[min(i, len(chunk) - 1)]) for i in _KEY_INDEXES)
+            for row in _OPEN_ALERTS.rows(connection, params):
+                known[(integration_id, row[4])] = OpenAlert(row[0], row[1], row[2], row[3])
     _prefetched(session).update(known)
 
 
@@ -228,31 +234,37 @@ def _find_open(ctx: Context, key: str) -> Alert | None:
     return ctx.session.scalars(query).first()
 
 
-_OPEN_ALERT_IN_GROUP = (
+_OPEN_ALERT_IN_GROUP = Prepared(
     select(Alert.id, Alert.group_id, Alert.incident_id, AlertGroup.status)
     .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
     .where(Alert.integration_id == bindparam("integration_id"), Alert.open_key == bindparam("key"))
 )
-_OPEN_ALERTS = (
+# A fixed number of keys per query, so the statement can be prepared: a shorter list of keys
+# repeats its last one (the usual batch holds 8 deliveries).
+_KEYS_PER_QUERY = 8
+_KEY_INDEXES = range(_KEYS_PER_QUERY)
+_OPEN_ALERTS = Prepared(
     select(Alert.id, Alert.group_id, Alert.incident_id, AlertGroup.status, Alert.open_key)
     .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
     .where(
         Alert.integration_id == bindparam("integration_id"),
-        Alert.open_key.in_(bindparam("keys", expanding=True)),
+        Alert.open_key.in_([bindparam(f"key_{index}") for index in _KEY_INDEXES]),
     )
 )
-_COUNT_ALERT_REPEAT = (
+_COUNT_ALERT_REPEAT = Prepared(
     update(Alert)
     .where(Alert.id == bindparam("alert_id"))
     .values(occurrences=Alert.occurrences + 1, last_seen_at=bindparam("now"))
 )
-_COUNT_GROUP_REPEAT = (
+_COUNT_GROUP_REPEAT = Prepared(
     update(AlertGroup)
     .where(AlertGroup.id == bindparam("group_id"))
     .values(occurrences=AlertGroup.occurrences + 1, last_at=bindparam("now"))
 )
-_RECORD_EVENT = insert(AlertEvent).values(
-    alert_id=bindparam("alert_id"), at=bindparam("now"), action=bindparam("action")
+_RECORD_EVENT = Prepared(
+    insert(AlertEvent).values(
+        alert_id=bindparam("alert_id"), at=bindparam("now"), action=bindparam("action")
+    )
 )
 
 
@@ -272,11 +284,8 @@ def _open_alert(ctx: Context, key: str) -> OpenAlert | None:
     if (ctx.integration.id, key) in known:
         return known[(ctx.integration.id, key)]
     ctx.session.flush()  # pending ORM changes first, so statements below see and win over them
-    row = (
-        ctx.session.connection()
-        .execute(_OPEN_ALERT_IN_GROUP, {"integration_id": ctx.integration.id, "key": key})
-        .first()
-    )
+    params = {"integration_id": ctx.integration.id, "key": key}
+    row = _OPEN_ALERT_IN_GROUP.first(ctx.session.connection(), params)
     return OpenAlert(row[0], row[1], row[2], row[3]) if row is not None else None
 
 
@@ -324,9 +333,9 @@ def write_pending_repeats(session: Session, *, committing: bool = False) -> None
     if not committing:
         grouping_lock(session)
     connection = session.connection()
-    connection.execute(_COUNT_ALERT_REPEAT, pending.alerts)
-    connection.execute(_COUNT_GROUP_REPEAT, pending.groups)
-    connection.execute(_RECORD_EVENT, pending.events)
+    _COUNT_ALERT_REPEAT.many(connection, pending.alerts)
+    _COUNT_GROUP_REPEAT.many(connection, pending.groups)
+    _RECORD_EVENT.many(connection, pending.events)
     for params in pending.alerts:
         _forget_loaded(session, Alert, params["alert_id"])
     for params in pending.groups:
@@ -334,7 +343,7 @@ def write_pending_repeats(session: Session, *, committing: bool = False) -> None
     pending.alerts, pending.groups, pending.events = [], [], []
 
 
-_RESOLVE_OPEN_ALERT = (
+_RESOLVE_OPEN_ALERT = Prepared(
     update(Alert)
     .where(
         Alert.integration_id == bindparam("in_integration"), Alert.open_key == bindparam("in_key")
@@ -345,29 +354,49 @@ _RESOLVE_OPEN_ALERT = (
         resolved_at=bindparam("now"),
         last_seen_at=bindparam("now"),
     )
-    .returning(Alert.id, Alert.group_id, Alert.title, Alert.service, Alert.severity)
+    .returning(Alert.id, Alert.title, Alert.service, Alert.severity)
 )
-_GROUP_OF_ALERT = select(AlertGroup.status, AlertGroup.incident_id, AlertGroup.firing).where(
-    AlertGroup.id == bindparam("group_id")
+_GROUP_OF_ALERT = Prepared(
+    select(AlertGroup.status, AlertGroup.incident_id, AlertGroup.firing).where(
+        AlertGroup.id == bindparam("group_id")
+    )
 )
-_COUNT_GROUP_RESOLVE = (
+_COUNT_GROUP_RESOLVE = Prepared(
     update(AlertGroup)
     .where(AlertGroup.id == bindparam("group_id"))
     .values(firing=bindparam("now_firing"), last_at=bindparam("now"))
 )
-_INSERT_ALERT = insert(Alert).returning(Alert.id)
-_SAME_KEY_GROUPS = select(
-    AlertGroup.id,
-    AlertGroup.rule,
-    AlertGroup.group_key,
-    AlertGroup.services,
-    AlertGroup.status,
-    AlertGroup.first_at,
-    AlertGroup.last_at,
-    AlertGroup.firing,
-    AlertGroup.incident_id,
-).where(AlertGroup.status.in_([PENDING, OPEN]), AlertGroup.group_key == bindparam("key"))
-_COUNT_GROUP_JOIN = (
+_INSERTED_ALERT_COLUMNS = (
+    "integration_id", "dedup_key", "open_key", "title", "severity", "service", "source",
+    "labels", "details", "links", "status", "started_at", "first_seen_at", "last_seen_at",
+    "resolved_at", "occurrences", "suppressed", "group_id", "incident_id",
+)  # fmt: skip
+_INSERT_ALERT = Prepared(
+    insert(Alert)
+    .values({name: bindparam(name) for name in _INSERTED_ALERT_COLUMNS})
+    .returning(Alert.id)
+)
+
+
+class _SameKeyGroup(NamedTuple):
+    id: int
+    rule: str
+    group_key: str
+    services: list[Any]
+    status: str
+    first_at: datetime
+    last_at: datetime
+    firing: int
+    incident_id: int | None
+
+
+_SAME_KEY_GROUPS = Prepared(
+    select(*(getattr(AlertGroup, name) for name in _SameKeyGroup._fields)).where(
+        or_(AlertGroup.status == PENDING, AlertGroup.status == OPEN),
+        AlertGroup.group_key == bindparam("key"),
+    )
+)
+_COUNT_GROUP_JOIN = Prepared(
     update(AlertGroup)
     .where(AlertGroup.id == bindparam("group_id"))
     .values(
@@ -389,28 +418,26 @@ def _resolve_in_open_group(ctx: Context, key: str, found: OpenAlert) -> Accepted
     session = ctx.session
     connection = session.connection()
     grouping_lock(session)
-    group_row = connection.execute(_GROUP_OF_ALERT, {"group_id": found.group_id}).first()
-    if group_row is None or group_row.status != OPEN:
+    group_row = _GROUP_OF_ALERT.first(connection, {"group_id": found.group_id})
+    if group_row is None or group_row[0] != OPEN:
         return None
-    alert = connection.execute(
-        _RESOLVE_OPEN_ALERT,
-        {"in_integration": ctx.integration.id, "in_key": key, "now": ctx.now},
-    ).one()
-    connection.execute(_RECORD_EVENT, {"alert_id": alert.id, "now": ctx.now, "action": "resolve"})
-    firing = max(0, group_row.firing - 1)
-    connection.execute(
-        _COUNT_GROUP_RESOLVE, {"group_id": found.group_id, "now_firing": firing, "now": ctx.now}
+    _, incident_id, was_firing = group_row
+    resolving = {"in_integration": ctx.integration.id, "in_key": key, "now": ctx.now}
+    ((alert_id, title, service, severity),) = _RESOLVE_OPEN_ALERT.rows(connection, resolving)
+    _RECORD_EVENT.execute(connection, {"alert_id": alert_id, "now": ctx.now, "action": "resolve"})
+    firing = max(0, was_firing - 1)
+    _COUNT_GROUP_RESOLVE.execute(
+        connection, {"group_id": found.group_id, "now_firing": firing, "now": ctx.now}
     )
-    _forget_loaded(session, Alert, alert.id)
+    _forget_loaded(session, Alert, alert_id)
     _forget_loaded(session, AlertGroup, found.group_id)
-    incident_id = group_row.incident_id
     if incident_id is not None:
-        text = f"Alert resolved at source: {alert.title}"
-        _timeline(ctx, incident_id, text, alert.id, alert.service, alert.severity)
+        text = f"Alert resolved at source: {title}"
+        _timeline(ctx, incident_id, text, alert_id, service, severity)
         if firing == 0:  # while this group still fires, the incident has unresolved alerts
             _note_when_all_resolved(ctx, incident_id)
     return AcceptedAlert(
-        alert_id=alert.id, dedup_key=key, outcome="resolved", incident_id=found.incident_id
+        alert_id=alert_id, dedup_key=key, outcome="resolved", incident_id=found.incident_id
     )
 
 
@@ -432,7 +459,7 @@ def _create_in_open_group(ctx: Context, signal: AlertSignal, key: str) -> Accept
     rule = ctx.rules().rule_for(facts.service, facts.labels)
     group_key = grouping.group_key(rule, facts)
     connection = session.connection()
-    rows = connection.execute(_SAME_KEY_GROUPS, {"key": group_key}).all()
+    rows = [_SameKeyGroup(*row) for row in _SAME_KEY_GROUPS.rows(connection, {"key": group_key})]
     if not rows:
         return None
     views = []
@@ -448,14 +475,14 @@ def _create_in_open_group(ctx: Context, signal: AlertSignal, key: str) -> Accept
     if group is None or group.status != OPEN or group.incident_id is None:
         return None
     values.update(group_id=group.id, incident_id=group.incident_id)
-    alert_id = connection.execute(_INSERT_ALERT, values).scalar_one()
-    connection.execute(_RECORD_EVENT, {"alert_id": alert_id, "now": ctx.now, "action": "trigger"})
+    alert_id = _INSERT_ALERT.scalar(connection, values)
+    _RECORD_EVENT.execute(connection, {"alert_id": alert_id, "now": ctx.now, "action": "trigger"})
     service = values["service"]
     services = list(group.services)
     if service and service not in services:
         services.append(service)
-    connection.execute(
-        _COUNT_GROUP_JOIN, {"group_id": group.id, "now": ctx.now, "now_services": services}
+    _COUNT_GROUP_JOIN.execute(
+        connection, {"group_id": group.id, "now": ctx.now, "now_services": services}
     )
     _forget_loaded(session, AlertGroup, group.id)
     new_service = services != list(group.services)
