@@ -17,7 +17,7 @@ from warroom.db.uow import UnitOfWork
 from warroom.errors import AuthenticationRequired, InvalidInput, MalformedRequest
 from warroom.incidents import queries as incident_queries
 from warroom.intake import pipeline, queries, service
-from warroom.intake.models import AlertEvent, AlertGroup
+from warroom.intake.models import Alert, AlertEvent, AlertGroup
 from warroom.intake.schemas import DeliveryResult, IntegrationCreated
 from warroom.intake.service import Delivery, Endpoint
 
@@ -120,6 +120,37 @@ def test_one_key_repeated_resolved_and_fired_again_within_one_batch(
     with db.read_session() as session:
         group = session.scalars(select(AlertGroup)).one()
     assert (group.occurrences, group.firing) == (5, 1)  # triggers and repeats, not resolves
+
+
+def test_events_keep_the_order_alerts_were_applied_in_across_fast_and_general_paths(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    key = integration.credential
+    batch(new_uow, [am(key, am_alert("A"))], at(0))
+    results = batch(
+        new_uow,
+        [
+            am(key, am_alert("A", status="resolved")),  # fast path: its event is held back
+            am(key, am_alert("Z", service_name="search")),  # general path: an ORM event
+            am(key, am_alert("B")),  # fast path: joins A's open incident
+            am(key, am_alert("Z", service_name="search")),  # fast path: a repeat
+        ],
+        at(1),
+    )
+    assert [outcomes(r) for r in results] == [["resolved"], ["created"], ["created"], ["repeated"]]
+    with db.read_session() as session:
+        events = session.execute(
+            select(AlertEvent.action, Alert.title)
+            .join(Alert, Alert.id == AlertEvent.alert_id)
+            .order_by(AlertEvent.id)
+        ).all()
+    assert [tuple(event) for event in events] == [
+        ("trigger", "A on payments"),
+        ("resolve", "A on payments"),
+        ("trigger", "Z on search"),
+        ("trigger", "B on payments"),
+        ("repeat", "Z on search"),
+    ]
 
 
 def test_repeat_counts_are_written_before_the_commit(

@@ -209,7 +209,7 @@ def _apply_common_case(ctx: Context, signal: AlertSignal, key: str) -> AcceptedA
         found = _open_alert(ctx, key)
         if found is not None and found.group_status == OPEN and signal.action is Action.TRIGGER:
             return _repeat_in_open_incident(ctx, key, found)
-    write_pending_repeats(ctx.session)
+    write_pending(ctx.session)
     assert ctx.integration is not None
     _prefetched(ctx.session).pop((ctx.integration.id, key), None)
     if found is not None and found.group_status == OPEN and signal.action is Action.RESOLVE:
@@ -294,11 +294,11 @@ def _repeat_in_open_incident(ctx: Context, key: str, found: OpenAlert) -> Accept
 
     Same effect as `_repeat` for that case, but its three writes (count on the alert, count
     on the group, the event) wait in the session and are written for all such repeats at
-    once, as three multi-row statements, by `write_pending_repeats`: before any other path
-    reads or writes alerts, and before the commit. Intake throughput is mostly repeats,
-    since Alertmanager re-notifies every alert of a group.
+    once, as three multi-row statements, by `write_pending`: before any other path reads or
+    writes alerts, and before the commit. Intake throughput is mostly repeats, since
+    Alertmanager re-notifies every alert of a group.
     """
-    pending = _pending_repeats(ctx.session)
+    pending = _pending_writes(ctx.session)
     pending.alerts.append({"alert_id": found.id, "now": ctx.now})
     pending.groups.append({"group_id": found.group_id, "now": ctx.now})
     pending.events.append({"alert_id": found.id, "now": ctx.now, "action": "repeat"})
@@ -308,27 +308,32 @@ def _repeat_in_open_incident(ctx: Context, key: str, found: OpenAlert) -> Accept
 
 
 @dataclass
-class PendingRepeats:
-    """Parameters of the repeat writes not yet sent, one list per statement."""
+class PendingWrites:
+    """Parameters of writes held back for a batch, one list per statement, in call order.
+
+    Repeat counts, and the events of every alert taken by a fast path (repeats, resolves,
+    new alerts): nothing in the transaction reads alert events, and every other path
+    writes these first, so events keep the order in which the alerts were applied.
+    """
 
     alerts: list[dict[str, Any]] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _pending_repeats(session: Session) -> PendingRepeats:
-    return per_transaction(session, "warroom.intake.pending_repeats", lambda _: PendingRepeats())
+def _pending_writes(session: Session) -> PendingWrites:
+    return per_transaction(session, "warroom.intake.pending_writes", lambda _: PendingWrites())
 
 
-def write_pending_repeats(session: Session, *, committing: bool = False) -> None:
-    """Send the repeat counts and events that `_repeat_in_open_incident` kept back.
+def write_pending(session: Session, *, committing: bool = False) -> None:
+    """Send the repeat counts and alert events that the fast paths kept back.
 
     Unless the transaction is about to commit, the grouping lock is taken first: whatever
     comes next may need it, and holding the rows these statements lock while waiting for
     it could deadlock with another batch that holds it and waits for one of those rows.
     """
-    pending = _pending_repeats(session)
-    if not pending.alerts:
+    pending = _pending_writes(session)
+    if not pending.events:
         return
     if not committing:
         grouping_lock(session)
@@ -424,7 +429,9 @@ def _resolve_in_open_group(ctx: Context, key: str, found: OpenAlert) -> Accepted
     _, incident_id, was_firing = group_row
     resolving = {"in_integration": ctx.integration.id, "in_key": key, "now": ctx.now}
     ((alert_id, title, service, severity),) = _RESOLVE_OPEN_ALERT.rows(connection, resolving)
-    _RECORD_EVENT.execute(connection, {"alert_id": alert_id, "now": ctx.now, "action": "resolve"})
+    _pending_writes(session).events.append(
+        {"alert_id": alert_id, "now": ctx.now, "action": "resolve"}
+    )
     firing = max(0, was_firing - 1)
     _COUNT_GROUP_RESOLVE.execute(
         connection, {"group_id": found.group_id, "now_firing": firing, "now": ctx.now}
@@ -476,7 +483,9 @@ def _create_in_open_group(ctx: Context, signal: AlertSignal, key: str) -> Accept
         return None
     values.update(group_id=group.id, incident_id=group.incident_id)
     alert_id = _INSERT_ALERT.scalar(connection, values)
-    _RECORD_EVENT.execute(connection, {"alert_id": alert_id, "now": ctx.now, "action": "trigger"})
+    _pending_writes(session).events.append(
+        {"alert_id": alert_id, "now": ctx.now, "action": "trigger"}
+    )
     service = values["service"]
     services = list(group.services)
     if service and service not in services:

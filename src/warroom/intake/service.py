@@ -278,7 +278,7 @@ def receive_batch(
                 actor = Actor.system(f"integration:{source.name}")
                 ctx = pipeline.Context(session, actor, now or utcnow(), source)
                 outcomes[index] = _apply(ctx, signals, more_to_come=True)
-            pipeline.write_pending_repeats(session, committing=True)
+            pipeline.write_pending(session, committing=True)
             uow.commit()
     except Exception:  # noqa: BLE001 - each delivery is redone alone below and gets its own
         outcomes = [None] * len(deliveries)
@@ -421,16 +421,16 @@ def _apply(
     *,
     more_to_come: bool = False,
 ) -> DeliveryResult:
-    """Apply the signals; with `more_to_come` (a batch) repeat writes may stay pending."""
+    """Apply the signals; with `more_to_come` (a batch) fast-path writes may stay pending."""
     result = DeliveryResult()
     for signal in signals:
         if isinstance(signal, ChangeSignal):
-            pipeline.write_pending_repeats(ctx.session)
+            pipeline.write_pending(ctx.session)
             result.change_id = _record_change(ctx, signal)
         else:
             result.alerts.append(pipeline.apply_alert(ctx, signal))
     if not more_to_come:
-        pipeline.write_pending_repeats(ctx.session, committing=True)
+        pipeline.write_pending(ctx.session, committing=True)
     return result
 
 
