@@ -239,8 +239,8 @@ _OPEN_ALERT_IN_GROUP = Prepared(
     .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
     .where(Alert.integration_id == bindparam("integration_id"), Alert.open_key == bindparam("key"))
 )
-# A fixed number of keys per query, so the statement can be prepared: a shorter list of keys
-# repeats its last one (the usual batch holds 8 deliveries).
+# A fixed number of keys per query, so that the statement can be prepared; a shorter list
+# repeats its last key.
 _KEYS_PER_QUERY = 8
 _KEY_INDEXES = range(_KEYS_PER_QUERY)
 _OPEN_ALERTS = Prepared(
@@ -384,6 +384,8 @@ _INSERT_ALERT = Prepared(
 
 
 class _SameKeyGroup(NamedTuple):
+    """A row of `_SAME_KEY_GROUPS`, which is a `GroupRow`."""
+
     id: int
     rule: str
     group_key: str
