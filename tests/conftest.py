@@ -8,13 +8,16 @@ so CI can run exactly them again on PostgreSQL with `pytest -m storage`.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from fastapi import FastAPI
@@ -38,6 +41,32 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ENV = "WARROOM_TEST_POSTGRES_URL"
 TEST_SECRET = "test-secret-key-" + "0123456789abcdef" * 2
 PASSWORD = "correct horse battery"
+
+
+T = TypeVar("T")
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(coroutine)` on a thread of its own.
+
+    Why: Playwright's synchronous API (the browser tests) leaves an event loop running on the
+    main thread of the worker, where `asyncio.run` then refuses to start.
+    """
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(asyncio.run(coroutine))
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="test-event-loop")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 def _shared_dir() -> Path:

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from types import SimpleNamespace
 
+from tests.conftest import run_coroutine
 from warroom.db.engine import Database
 from warroom.http.periodic import periodic_lifespan
 
@@ -32,7 +33,7 @@ def test_a_periodic_job_keeps_running_after_a_failure_and_stops_with_the_app() -
         await asyncio.sleep(0.05)
         return after_shutdown
 
-    after_shutdown = asyncio.run(serve())
+    after_shutdown = run_coroutine(serve())
     assert len(calls) >= 3 and all(db is database for db in calls)
     assert len(calls) == after_shutdown  # nothing runs once the app has stopped
 
@@ -46,5 +47,5 @@ def test_an_interval_of_zero_turns_the_job_off() -> None:
         async with lifespan(app):
             await asyncio.sleep(0.05)
 
-    asyncio.run(serve())
+    run_coroutine(serve())
     assert calls == []

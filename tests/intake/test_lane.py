@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
+from tests.conftest import run_coroutine
 from tests.intake.conftest import am_alert, am_notification
 from warroom.http.headers import SECURITY_HEADERS
-from warroom.intake import batching
+from warroom.intake import service
 from warroom.intake.receivers import IntakeLane, writer_of
 from warroom.intake.schemas import IntegrationCreated
 
@@ -92,7 +93,7 @@ def test_an_unexpected_failure_is_a_500_problem(
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("the disk is on fire")
 
-    monkeypatch.setattr(batching.service, "receive_batch", broken)
+    monkeypatch.setattr(service, "receive_batch", broken)
     response = intake_client.post(
         AM, content=notification(1), headers={"Authorization": f"Bearer {credential}"}
     )
@@ -142,7 +143,7 @@ def test_the_lane_takes_declared_bodies_and_passes_on_the_rest(
         finally:
             await asyncio.to_thread(writer_of(app).close)
 
-    answered, *others = asyncio.run(scenario())
+    answered, *others = run_coroutine(scenario())
     assert answered[0]["status"] == 200
     assert json.loads(answered[1]["body"])["alerts"][0]["outcome"] == "created"
     assert others == [[], [], [], []]

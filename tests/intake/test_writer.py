@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import run_coroutine
 from tests.intake.conftest import am_alert, am_notification
 from warroom.db.uow import UnitOfWork
 from warroom.intake import batching, service
@@ -38,7 +39,7 @@ class RecordingBatches:
 @pytest.fixture
 def recording(monkeypatch: pytest.MonkeyPatch) -> RecordingBatches:
     recorder = RecordingBatches()
-    monkeypatch.setattr(batching.service, "receive_batch", recorder)
+    monkeypatch.setattr(service, "receive_batch", recorder)
     return recorder
 
 
@@ -86,7 +87,7 @@ def test_the_writer_lingers_for_as_many_as_its_last_batch_held_and_not_after_a_s
         return time.monotonic() - started
 
     try:
-        alone = asyncio.run(scenario())
+        alone = run_coroutine(scenario())
     finally:
         writer.close()
     assert recording.sizes == [1, 4, 4, 1, 1]
@@ -112,6 +113,6 @@ def test_closing_the_writer_finishes_what_is_queued(
         await closing
         return list(await asyncio.gather(first, *queued))
 
-    results = asyncio.run(scenario())
+    results = run_coroutine(scenario())
     assert [r.alerts[0].outcome for r in results] == ["created"] * 3
     assert sum(recording.sizes) == 3
