@@ -16,6 +16,7 @@ carry an identifier) goes through the routes below, which use the same descripti
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -32,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from warroom.db.uow import UnitOfWork
 from warroom.errors import WarroomError
-from warroom.http.headers import SECURITY_HEADERS
+from warroom.http.headers import ENCODED_SECURITY_HEADERS, SECURITY_HEADERS
 from warroom.http.problems import log_unexpected, problem_response
 from warroom.intake import ticker
 from warroom.intake.batching import WRITERS, DeliveryWriter
@@ -121,12 +122,11 @@ def credential_from(receiver: Receiver, authorization: str, query: Mapping[str, 
     return query.get("apiKey") if "geniekey" in receiver.schemes else None
 
 
-async def answer(app: FastAPI, receiver: Receiver, delivery: Delivery) -> Response:
+async def answer(app: FastAPI, receiver: Receiver, delivery: Delivery) -> dict[str, Any]:
     """Hand `delivery` to the writer; its answer once the batch holding it has committed."""
     started = time.perf_counter()
     result = await writer_of(app).receive(delivery)
-    took = round(time.perf_counter() - started, 3)
-    return JSONResponse(receiver.answer(result, took), status_code=receiver.status)
+    return receiver.answer(result, round(time.perf_counter() - started, 3))
 
 
 async def _routed(request: Request, receiver: Receiver) -> Response:
@@ -138,7 +138,7 @@ async def _routed(request: Request, receiver: Receiver) -> Response:
         content_type=request.headers.get("content-type", ""),
         params={**query, **request.path_params},
     )
-    return await answer(request.app, receiver, delivery)
+    return JSONResponse(await answer(request.app, receiver, delivery), receiver.status)
 
 
 @router.post("/alertmanager")
@@ -226,13 +226,29 @@ class IntakeLane:
             params=query,
         )
         try:
-            response = await answer(scope["app"], receiver, delivery)
+            content = await answer(scope["app"], receiver, delivery)
         except WarroomError as exc:
-            response = problem_response(exc, scope["path"])
+            problem = problem_response(exc, scope["path"])
         except Exception:  # noqa: BLE001 - answered like every unexpected error
-            response = problem_response(log_unexpected("POST", scope["path"]), scope["path"])
-        response.headers.update(SECURITY_HEADERS)
-        await response(scope, receive, send)
+            problem = problem_response(log_unexpected("POST", scope["path"]), scope["path"])
+        else:
+            await _send_json(send, receiver.status, content)
+            return
+        problem.headers.update(SECURITY_HEADERS)
+        await problem(scope, receive, send)
+
+
+async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
+    """What `JSONResponse(content, status)` sends, plus the security headers, built directly."""
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    encoded = body.encode()
+    headers = [
+        (b"content-length", str(len(encoded)).encode()),
+        (b"content-type", b"application/json"),
+        *ENCODED_SECURITY_HEADERS,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": encoded})
 
 
 async def _read_body(receive: Receive) -> bytes | None:
