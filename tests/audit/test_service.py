@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import Update, delete, func, select, update
 
 from tests.conftest import Person
 from warroom.accounts import service as accounts_service
+from warroom.accounts.models import User
+from warroom.actors import Actor
 from warroom.audit.models import AuditEntry
 from warroom.audit.queries import list_entries
-from warroom.audit.service import verify_chain
+from warroom.audit.service import append_entry, verify_chain
 from warroom.db.engine import Database
 from warroom.db.uow import UnitOfWork
 from warroom.errors import PermissionDenied
@@ -81,3 +85,83 @@ def test_listing_filters_and_pages_newest_first(db: Database, history: Person) -
     assert first.next_cursor is not None
     rest = list_entries(db, history.actor, action="token.create", cursor=first.next_cursor)
     assert [e.summary["name"] for e in rest.items] == ["one"] and rest.next_cursor is None
+
+
+def _append(uow: UnitOfWork, label: str) -> None:
+    append_entry(
+        uow.session, Actor.system(label), action="test.append", object_type="t", object_id=1
+    )
+
+
+def test_entries_are_written_at_the_commit_in_append_order_and_dropped_on_rollback(
+    db: Database, new_uow: Callable[[], UnitOfWork], admin: Person
+) -> None:
+    def written() -> int | None:
+        with db.read_session() as reader:
+            return reader.scalar(select(func.count()).select_from(AuditEntry))
+
+    before = written()
+    with new_uow() as uow:
+        for label in ("first", "second", "third"):
+            _append(uow, label)
+        assert written() == before  # nothing is written before the commit
+        uow.commit()
+    with new_uow() as uow:
+        _append(uow, "rolled back")
+    labels = [e.actor_label for e in list_entries(db, admin.actor, limit=10).items]
+    assert labels[:3] == ["third", "second", "first"]
+    assert "rolled back" not in labels
+    assert verify_chain(db, admin.actor).intact
+
+
+def rename(user_id: int, name: str) -> Update:
+    return update(User).where(User.id == user_id).values(display_name=name)
+
+
+def test_a_use_case_holding_a_row_lock_and_a_batch_that_appended_first_do_not_deadlock(
+    db: Database, new_uow: Callable[[], UnitOfWork], admin: Person
+) -> None:
+    """The batch appends, then waits for a row the use case locked; the use case appends.
+
+    With the chain lock taken at the first append, the two waited for each other until
+    PostgreSQL aborted one (SQLite serialises whole write transactions, so it cannot happen
+    there, and the test shows both commit).
+    """
+    if db.dialect != "postgresql":
+        pytest.skip("row locks and the chain's advisory lock interleave on PostgreSQL only")
+    person_id = admin.id
+    use_case_locked = threading.Event()
+    failures: list[BaseException] = []
+
+    def use_case() -> None:
+        try:
+            with new_uow() as uow:
+                uow.session.execute(
+                    update(User).where(User.id == person_id).values(display_name="a")
+                )
+                use_case_locked.set()
+                time.sleep(0.5)  # the batch is now waiting for this row
+                _append(uow, "use case")
+                uow.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    def batch() -> None:
+        try:
+            with new_uow() as uow:
+                _append(uow, "batch")
+                assert use_case_locked.wait(10)
+                uow.session.execute(
+                    update(User).where(User.id == person_id).values(display_name="b")
+                )
+                uow.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=use_case), threading.Thread(target=batch)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    assert verify_chain(db, admin.actor).intact

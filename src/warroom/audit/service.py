@@ -22,7 +22,7 @@ from warroom.audit.schemas import ChainReport
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.db.prepared import Prepared
-from warroom.db.transaction import per_transaction
+from warroom.db.transaction import before_commit, per_transaction
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 0x5741_5252  # "WARR": one advisory lock id for the chain head
@@ -38,30 +38,47 @@ def append_entry(
     object_id: object,
     summary: dict[str, Any] | None = None,
 ) -> None:
-    """Append one entry inside the caller's transaction (never commits on its own).
+    """Add an entry to the caller's transaction; it is written when the transaction commits.
 
-    Written with one prepared INSERT on the transaction's connection, at once (no ORM object
-    waiting for a flush): every mutation pays for this, alert intake included. The chain
-    head is read once per transaction, under the chain lock, and then kept in the session:
-    nobody else can append until this transaction ends, so later appends in it (an incident
-    opened with its timeline, a batch of deliveries) need no query.
+    Why at the commit: the chain lock (an advisory lock on PostgreSQL) is then taken after
+    every row lock the use case holds, and held only for the moment of the commit. Taken at
+    the first append, it made a use case that locks an incident and then appends wait in a
+    cycle with an intake batch that had appended and then touched that incident, and
+    PostgreSQL aborted one of them. Sequence numbers and hashes follow the order of the
+    appends; a transaction's entries go in one multi-row statement.
     """
-    head = per_transaction(session, "warroom.audit.head", _locked_chain_head)
-    values: dict[str, Any] = {
-        "seq": head[0] + 1,
-        "at": utcnow(),
-        "actor_user_id": actor.user_id,
-        "actor_label": actor.label,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "summary": _json_native(summary or {}),
-        "prev_hash": head[1],
-        "note": "",
-    }
-    values["hash"] = content_hash(values)
-    _INSERT_ENTRY.execute(session.connection(), values)
-    head[:] = [values["seq"], values["hash"]]
+    held = per_transaction(session, "warroom.audit.held", _held_entries)
+    held.append(
+        {
+            "at": utcnow(),
+            "actor_user_id": actor.user_id,
+            "actor_label": actor.label,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "summary": _json_native(summary or {}),
+            "note": "",
+        }
+    )
+
+
+def _held_entries(session: Session) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    before_commit(session, "warroom.audit", lambda s: _write_entries(s, entries))
+    return entries
+
+
+def _write_entries(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Chain the held entries onto the head, under the chain lock, and insert them."""
+    if not entries:
+        return
+    seq, previous = _locked_chain_head(session)
+    for values in entries:
+        seq += 1
+        values["seq"], values["prev_hash"] = seq, previous
+        values["hash"] = previous = content_hash(values)
+    _INSERT_ENTRY.many(session.connection(), entries)
+    entries.clear()
 
 
 _ENTRY_COLUMNS = (
@@ -76,13 +93,13 @@ _READ_HEAD = Prepared(
 )
 
 
-def _locked_chain_head(session: Session) -> list[Any]:
-    """[seq, hash] of the last entry, after locking the chain until the transaction ends."""
+def _locked_chain_head(session: Session) -> tuple[int, str]:
+    """(seq, hash) of the last entry, after locking the chain until the transaction ends."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
     row = _READ_HEAD.first(connection)
-    return [row[0], row[1]] if row else [0, GENESIS_HASH]
+    return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
 
 
 def entry_hash(entry: AuditEntry) -> str:

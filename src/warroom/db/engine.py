@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from warroom.config import Settings
+from warroom.db.transaction import run_before_commit
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 30_000, immediate: bool = False) -> Engine:
@@ -71,6 +72,8 @@ class Database:
     def __post_init__(self) -> None:
         self._write_sessions = sessionmaker(self.writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.reader, expire_on_commit=False)
+        for sessions in (self._write_sessions, self._read_sessions):
+            event.listen(sessions, "before_commit", run_before_commit)
 
     @property
     def dialect(self) -> str:

@@ -5,6 +5,10 @@ head under the chain lock), or are state of the transaction itself (advisory loc
 writes held back for a batch). They belong to the transaction, never to the process: each
 value is tagged with the session's transaction, so a later transaction of the same session
 starts afresh.
+
+`before_commit` registers writes that a transaction holds back until it commits (the audit
+entries, for one); `run_before_commit` is SQLAlchemy's `before_commit` hook on every session
+`Database` makes, so no commit can leave them behind.
 """
 
 from __future__ import annotations
@@ -20,9 +24,40 @@ T = TypeVar("T")
 def per_transaction(session: Session, key: str, make: Callable[[Session], T]) -> T:
     """The value kept under `key` for this transaction, made by `make(session)` on first use."""
     kept = session.info.get(key)
-    transaction = session.get_transaction()
+    # Begun here if nothing has begun it yet, so the value belongs to the transaction to come.
+    transaction = session.get_transaction() or session.begin()
     if kept is not None and kept[0] is transaction:
         return cast(T, kept[1])
     value = make(session)
     session.info[key] = (transaction, value)
     return value
+
+
+_BEFORE_COMMIT = "warroom.db.before_commit"
+
+
+def before_commit(session: Session, key: str, write: Callable[[Session], None]) -> None:
+    """Have `write(session)` run just before this transaction commits (once per `key`).
+
+    Begins the transaction if nothing has yet: a commit without one would skip the writes.
+    """
+    session.connection()
+    writes: dict[str, Callable[[Session], None]] = per_transaction(
+        session, _BEFORE_COMMIT, lambda _session: {}
+    )
+    writes.setdefault(key, write)
+
+
+def run_before_commit(session: Session) -> None:
+    """Run the held-back writes, in the order they were registered, after a flush.
+
+    The flush first: held-back rows may refer to rows the ORM has not written yet.
+    """
+    kept = session.info.get(_BEFORE_COMMIT)
+    if kept is None or kept[0] is not session.get_transaction() or not kept[1]:
+        return
+    writes: dict[str, Callable[[Session], None]] = kept[1]
+    session.flush()
+    while writes:
+        write = writes.pop(next(iter(writes)))
+        write(session)
