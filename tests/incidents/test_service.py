@@ -595,3 +595,33 @@ def test_generic_words_do_not_make_titles_similar() -> None:
     ]
     found = proposals.similar_titles("Checkout latency errors", candidates)
     assert [(i, shared) for i, _title, shared in found] == [(3, ["checkout", "latency"])]
+
+
+# --- timeline entries added by other domains ----------------------------------------------------
+
+
+def test_entries_added_in_a_transaction_are_written_at_its_commit_in_order(
+    db: Database, new_uow: UowFactory
+) -> None:
+    incident = declare(new_uow)
+    before = queries.get_timeline(db, SYSTEM, incident_id=incident.id)
+    with db.read_session() as session:
+        declared_at = session.get_one(Incident, incident.id).updated_at
+    with new_uow() as uow:
+        for text in ("first", "second"):
+            service.add_timeline_entry_in(
+                uow.session, SYSTEM, incident_id=incident.id, kind="alert", text=text
+            )
+        assert len(queries.get_timeline(db, SYSTEM, incident_id=incident.id)) == len(before)
+        uow.commit()
+    with new_uow() as uow:  # rolled back: nothing of it is written
+        service.add_timeline_entry_in(
+            uow.session, SYSTEM, incident_id=incident.id, kind="alert", text="dropped"
+        )
+    after = queries.get_timeline(db, SYSTEM, incident_id=incident.id)
+    assert [e.text for e in after[len(before) :]] == ["first", "second"]
+    with db.read_session() as session:
+        touched = session.get_one(Incident, incident.id).updated_at
+    assert touched > declared_at
+    actions = [e.action for e in list_entries(db, SYSTEM, limit=3).items]
+    assert actions[:2] == ["incident.alert", "incident.alert"]

@@ -64,7 +64,7 @@ def append_entry(
 
 def _held_entries(session: Session) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
-    before_commit(session, "warroom.audit", lambda s: _write_entries(s, entries))
+    before_commit(session, "warroom.audit", lambda s: _write_entries(s, entries), last=True)
     return entries
 
 

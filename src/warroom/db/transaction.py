@@ -14,6 +14,7 @@ entries, for one); `run_before_commit` is SQLAlchemy's `before_commit` hook on e
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from sqlalchemy.orm import Session
@@ -36,28 +37,36 @@ def per_transaction(session: Session, key: str, make: Callable[[Session], T]) ->
 _BEFORE_COMMIT = "warroom.db.before_commit"
 
 
-def before_commit(session: Session, key: str, write: Callable[[Session], None]) -> None:
+@dataclass
+class _HeldWrites:
+    first: dict[str, Callable[[Session], None]] = field(default_factory=dict)
+    last: dict[str, Callable[[Session], None]] = field(default_factory=dict)
+
+
+def before_commit(
+    session: Session, key: str, write: Callable[[Session], None], *, last: bool = False
+) -> None:
     """Have `write(session)` run just before this transaction commits (once per `key`).
 
-    Begins the transaction if nothing has yet: a commit without one would skip the writes.
+    Writes run in the order they were registered, those registered with `last` after all
+    others (the audit trail's, whose lock must come after every row lock). Begins the
+    transaction if nothing has yet: a commit without one would skip the writes.
     """
     session.connection()
-    writes: dict[str, Callable[[Session], None]] = per_transaction(
-        session, _BEFORE_COMMIT, lambda _session: {}
-    )
-    writes.setdefault(key, write)
+    held = per_transaction(session, _BEFORE_COMMIT, lambda _session: _HeldWrites())
+    (held.last if last else held.first).setdefault(key, write)
 
 
 def run_before_commit(session: Session) -> None:
-    """Run the held-back writes, in the order they were registered, after a flush.
-
-    The flush first: held-back rows may refer to rows the ORM has not written yet.
-    """
+    """Run the held-back writes, after a flush: they may refer to rows the ORM holds."""
     kept = session.info.get(_BEFORE_COMMIT)
-    if kept is None or kept[0] is not session.get_transaction() or not kept[1]:
+    if kept is None or kept[0] is not session.get_transaction():
         return
-    writes: dict[str, Callable[[Session], None]] = kept[1]
+    held: _HeldWrites = kept[1]
+    if not held.first and not held.last:
+        return
     session.flush()
-    while writes:
-        write = writes.pop(next(iter(writes)))
-        write(session)
+    for writes in (held.first, held.last):
+        while writes:
+            write = writes.pop(next(iter(writes)))
+            write(session)

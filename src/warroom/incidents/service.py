@@ -13,6 +13,7 @@ responder may, because somebody has to be able to act in the first minutes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from warroom.audit.service import append_entry
 from warroom.catalog.queries import dependency_graph
 from warroom.db.base import utcnow
 from warroom.db.prepared import Prepared
+from warroom.db.transaction import before_commit, per_transaction
 from warroom.db.uow import UnitOfWork
 from warroom.errors import Conflict, FieldError, InvalidInput, NotFound
 from warroom.incidents import policy
@@ -113,28 +115,53 @@ def add_timeline_entry_in(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Append a timeline entry (and its audit entry) inside the caller's transaction.
+    """Add a timeline entry (and its audit entry) to the caller's transaction.
 
-    Prepared statements on the transaction's connection, no ORM objects: intake adds one
-    for every alert that joins or resolves, in batches. The incident's `updated_at` is set in the
-    database; an `Incident` already loaded in the session keeps the value it was read with.
+    The entry is held back and written with the transaction's others in one multi-row
+    statement, with one touch of each incident's `updated_at`, when the transaction commits:
+    intake adds one for every alert that joins or resolves, in batches. Held-back entries are
+    written before the audit entries, after the ORM's pending rows (entries added through
+    `steps.record` in the same transaction come first). An `Incident` already loaded in the
+    session keeps the `updated_at` it was read with.
     """
+    held = per_transaction(session, "warroom.incidents.held_timeline", _held_timeline)
     now = utcnow()
-    connection = session.connection()
-    touched = _TOUCH_INCIDENT.execute(connection, {"incident_id": incident_id, "now": now})
-    if touched == 0:
-        raise NotFound(f"incident {incident_id}")
-    entry = {
-        "incident_id": incident_id,
-        "at": at or now,
-        "kind": kind,
-        "text": text,
-        "data": data or {},
-        "actor_user_id": actor.user_id,
-        "actor_label": actor.label,
-    }
-    _INSERT_TIMELINE_ENTRY.execute(connection, entry)
+    held.touched[incident_id] = now
+    held.entries.append(
+        {
+            "incident_id": incident_id,
+            "at": at or now,
+            "kind": kind,
+            "text": text,
+            "data": data or {},
+            "actor_user_id": actor.user_id,
+            "actor_label": actor.label,
+        }
+    )
     audit_of_timeline_entry(session, actor, incident_id, kind, text, data)
+
+
+@dataclass
+class HeldTimeline:
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    touched: dict[int, datetime] = field(default_factory=dict)  # incident id -> latest change
+
+
+def _held_timeline(session: Session) -> HeldTimeline:
+    held = HeldTimeline()
+    before_commit(session, "warroom.incidents.timeline", lambda s: _write_timeline(s, held))
+    return held
+
+
+def _write_timeline(session: Session, held: HeldTimeline) -> None:
+    if not held.entries:
+        return
+    connection = session.connection()
+    touches = [{"incident_id": id_, "now": now} for id_, now in held.touched.items()]
+    _TOUCH_INCIDENT.many(connection, touches)
+    # An entry for an incident that does not exist fails here, on the foreign key.
+    _INSERT_TIMELINE_ENTRY.many(connection, held.entries)
+    held.entries, held.touched = [], {}
 
 
 _TOUCH_INCIDENT = Prepared(
