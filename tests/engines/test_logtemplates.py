@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from warroom.engines.logtemplates import (
@@ -251,6 +251,7 @@ _LINES = st.lists(st.one_of(_STRUCTURED, _STRUCTURED, _JUNK), min_size=1, max_si
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_LINES)
+@example(lines=["0 GET", "0 0", "0 0 0"])
 def test_every_template_matches_every_message_it_was_given_to(lines: list[str]) -> None:
     for line, template in zip(lines, mine_templates(lines), strict=True):
         assert _regex(_normalised(template)).fullmatch(_normalised(line)), (line, template)
@@ -264,6 +265,8 @@ def test_output_is_deterministic(lines: list[str]) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_LINES)
+# "0 0" merged with "<*> GET" as "<*> <*>", then "0 0 0" made its list one "<*>" (one word).
+@example(lines=["0 GET", "0 0", "0 0 0"])
 def test_streaming_templates_match_their_lines_and_survive_a_state_round_trip(
     lines: list[str],
 ) -> None:
@@ -285,6 +288,17 @@ def test_segments_cover_each_word_exactly_so_the_shape_cache_is_safe(line: str) 
         shape = word.translate(str.maketrans("123456789", "111111111"))
         shaped = split_message(shape)
         assert [(k, len(t)) for k, t in shaped] == [(k, len(t)) for k, t in found]
+
+
+def test_a_cluster_whose_members_changed_word_count_still_matches_every_line() -> None:
+    # "0 0" joins "<*> GET" while both have two words; "0 0 0" then makes its list one <*>.
+    lines = ["0 GET", "0 0", "0 0 0"]
+    miner = TemplateMiner()
+    matches = [miner.add(line, timestamp=0.0) for line in lines]
+    assert len({m.template_id for m in matches}) == 1
+    for line, match in zip(lines, matches, strict=True):
+        assert _regex(match.template).fullmatch(line), (line, match.template)
+    assert mine_templates(lines) == ["<*>"] * 3
 
 
 def test_process_parallel_masking_gives_the_serial_result() -> None:

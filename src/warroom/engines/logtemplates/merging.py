@@ -71,9 +71,15 @@ def _pattern(template_word: str) -> re.Pattern[str]:
 
 
 def merge_words(templates: list[tuple[str, ...]]) -> str:
-    """Word-wise merge: equal words stay, differing words become ``<*>`` inside shared edges."""
+    """Word-wise merge: equal words stay, differing words become ``<*>`` inside shared edges.
+
+    The result matches every line that any of ``templates`` matches.  Members are merged while
+    they have the same number of words, but a member's word count can change afterwards (a list
+    slot that varies in length renders as one ``<*>``, a varying unit joins its number's
+    ``<*>``); members of different lengths are merged by :func:`_merge_gap`.
+    """
     if len({len(t) for t in templates}) != 1:
-        return " ".join(templates[0])
+        return _merge_gap(templates)
     out = []
     for column in zip(*templates, strict=True):
         if len(set(column)) == 1:
@@ -82,6 +88,30 @@ def merge_words(templates: list[tuple[str, ...]]) -> str:
             head, tail = _common_edges(list(column))
             out.append(head + WILDCARD + tail)
     return collapse_wildcards(" ".join(out))
+
+
+def _merge_gap(templates: list[tuple[str, ...]]) -> str:
+    """Merge templates of different word counts: the words shared by all at the start and at
+    the end stay, and what lies between becomes one ``<*>``.
+
+    Each member keeps at least one word in the gap, so the spaces on either side of the ``<*>``
+    are in each member's lines too (``<*> GET`` and ``<*>`` merge to ``<*>``, not ``<*> GET``).
+    """
+    shortest = min(len(t) for t in templates)
+    head = 0
+    while head < shortest and len({t[head] for t in templates}) == 1:
+        head += 1
+    tail = 0
+    while head + tail < shortest and len({t[-1 - tail] for t in templates}) == 1:
+        tail += 1
+    if head + tail >= shortest:
+        if tail:
+            tail -= 1
+        else:
+            head = max(head - 1, 0)
+    first = templates[0]
+    words = [*first[:head], WILDCARD, *first[len(first) - tail :]]
+    return collapse_wildcards(" ".join(words))
 
 
 @dataclass
