@@ -1,14 +1,14 @@
 """Values a transaction reads once and keeps until it ends (kept in `session.info`).
 
-Why: some reads stay valid for a whole transaction because of a lock it holds (the audit chain
-head under the chain lock), or are state of the transaction itself (advisory locks taken,
+Why: some reads stay valid for a whole transaction because of a lock it holds (the open
+alerts of keys it locked), or are state of the transaction itself (advisory locks taken,
 writes held back for a batch). They belong to the transaction, never to the process: each
 value is tagged with the session's transaction, so a later transaction of the same session
 starts afresh.
 
-`before_commit` registers writes that a transaction holds back until it commits (the audit
-entries, for one); `run_before_commit` is SQLAlchemy's `before_commit` hook on every session
-`Database` makes, so no commit can leave them behind.
+`before_commit` registers writes that a transaction holds back until it commits (audit and
+timeline entries, intake's repeat counts); `run_before_commit` is SQLAlchemy's `before_commit`
+hook on every session `Database` makes, so no commit can leave them behind.
 """
 
 from __future__ import annotations

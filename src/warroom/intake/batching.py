@@ -159,13 +159,14 @@ class DeliveryWriter:
             by_loop.setdefault(waiting.loop, []).append((waiting, outcome))
         for loop, settled in by_loop.items():
             try:
-                loop.call_soon_threadsafe(self._settle, loop, settled)
+                loop.call_soon_threadsafe(self._settle_on, loop, settled)
             except RuntimeError:  # the loop has closed: its requests are gone
                 continue
 
-    def _settle(
+    def _settle_on(
         self, loop: asyncio.AbstractEventLoop, settled: Sequence[tuple[_Waiting, object]]
     ) -> None:
+        """On `loop`: remember the batch's size there, then answer its requests."""
         forming = self._forming.get(loop)
         if forming is not None:
             forming.expected = len(settled)

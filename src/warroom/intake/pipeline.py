@@ -23,7 +23,7 @@ from sqlalchemy.orm.util import identity_key
 from warroom.actors import Actor
 from warroom.catalog import queries as catalog_queries
 from warroom.db.prepared import Prepared
-from warroom.db.transaction import per_transaction
+from warroom.db.transaction import before_commit, per_transaction
 from warroom.engines import alertgrouping as grouping
 from warroom.incidents import service as incidents
 from warroom.intake.locks import grouping_lock, identity_lock, identity_name, xact_locks
@@ -295,7 +295,7 @@ def _repeat_in_open_incident(ctx: Context, key: str, found: OpenAlert) -> Accept
     Same effect as `_repeat` for that case, but its three writes (count on the alert, count
     on the group, the event) wait in the session and are written for all such repeats at
     once, as three multi-row statements, by `write_pending`: before any other path reads or
-    writes alerts, and before the commit. Intake throughput is mostly repeats, since
+    writes alerts, and at the commit. Intake throughput is mostly repeats, since
     Alertmanager re-notifies every alert of a group.
     """
     pending = _pending_writes(ctx.session)
@@ -322,7 +322,16 @@ class PendingWrites:
 
 
 def _pending_writes(session: Session) -> PendingWrites:
-    return per_transaction(session, "warroom.intake.pending_writes", lambda _: PendingWrites())
+    return per_transaction(session, "warroom.intake.pending_writes", _new_pending_writes)
+
+
+def _new_pending_writes(session: Session) -> PendingWrites:
+    before_commit(session, "warroom.intake.pending_writes", _write_pending_at_commit)
+    return PendingWrites()
+
+
+def _write_pending_at_commit(session: Session) -> None:
+    write_pending(session, committing=True)
 
 
 def write_pending(session: Session, *, committing: bool = False) -> None:

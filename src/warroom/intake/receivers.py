@@ -228,13 +228,13 @@ class IntakeLane:
         try:
             content = await answer(scope["app"], receiver, delivery)
         except WarroomError as exc:
-            problem = problem_response(exc, scope["path"])
+            problem = problem_response(exc, scope["path"], SECURITY_HEADERS)
         except Exception:  # noqa: BLE001 - answered like every unexpected error
-            problem = problem_response(log_unexpected("POST", scope["path"]), scope["path"])
+            error = log_unexpected("POST", scope["path"])
+            problem = problem_response(error, scope["path"], SECURITY_HEADERS)
         else:
             await _send_json(send, receiver.status, content)
             return
-        problem.headers.update(SECURITY_HEADERS)
         await problem(scope, receive, send)
 
 

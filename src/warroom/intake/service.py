@@ -277,8 +277,7 @@ def receive_batch(
             for index, source, signals in accepted:
                 actor = Actor.system(f"integration:{source.name}")
                 ctx = pipeline.Context(session, actor, now or utcnow(), source)
-                outcomes[index] = _apply(ctx, signals, more_to_come=True)
-            pipeline.write_pending(session, committing=True)
+                outcomes[index] = _apply(ctx, signals)
             uow.commit()
     except Exception:  # noqa: BLE001 - each delivery is redone alone below and gets its own
         outcomes = [None] * len(deliveries)
@@ -415,13 +414,8 @@ def _parse(
     return parsers[endpoint](document)
 
 
-def _apply(
-    ctx: pipeline.Context,
-    signals: list[AlertSignal | ChangeSignal],
-    *,
-    more_to_come: bool = False,
-) -> DeliveryResult:
-    """Apply the signals; with `more_to_come` (a batch) fast-path writes may stay pending."""
+def _apply(ctx: pipeline.Context, signals: list[AlertSignal | ChangeSignal]) -> DeliveryResult:
+    """Apply the signals; fast-path writes may stay pending until the commit."""
     result = DeliveryResult()
     for signal in signals:
         if isinstance(signal, ChangeSignal):
@@ -429,8 +423,6 @@ def _apply(
             result.change_id = _record_change(ctx, signal)
         else:
             result.alerts.append(pipeline.apply_alert(ctx, signal))
-    if not more_to_come:
-        pipeline.write_pending(ctx.session, committing=True)
     return result
 
 
