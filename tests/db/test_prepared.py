@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from warroom.audit.models import AuditEntry
 from warroom.db.engine import Database
-from warroom.db.prepared import Prepared
+from warroom.db.prepared import Prepared, execute_driver_sql
 from warroom.db.uow import UnitOfWork
 from warroom.intake.models import AlertGroup
 
@@ -196,3 +196,27 @@ def test_a_missing_parameter_is_named(new_uow: Callable[[], UnitOfWork]) -> None
 def test_a_prepared_statement_outside_a_transaction_is_refused(db: Database) -> None:
     with db.writer.connect() as connection, pytest.raises(RuntimeError, match="transaction"):
         Prepared(_GROUPS_OF_KEY).rows(connection, {"group_key": "k"})
+
+
+def test_driver_sql_runs_in_the_transaction_and_raises_sqlalchemys_errors(
+    new_uow: Callable[[], UnitOfWork], db: Database
+) -> None:
+    # The driver's own paramstyle: named for psycopg, qmark for sqlite3.
+    sql = (
+        "INSERT INTO audit_entries (seq, at, actor_label, action, object_type, object_id, "
+        "summary, prev_hash, hash, note) VALUES ({0}, {1}, 'test', 'test', 'test', '1', '{{}}', "
+        "'0', 'h', '')"
+    )
+    if db.dialect == "postgresql":
+        sql, params = sql.format("%(seq)s", "%(at)s"), {"seq": 7, "at": LATER}
+    else:
+        sql, params = sql.format("?", "?"), (7, LATER.isoformat())
+    with new_uow() as uow:
+        connection = uow.session.connection()
+        execute_driver_sql(connection, sql, params)
+        with pytest.raises(IntegrityError):
+            execute_driver_sql(connection, sql, params)
+    with new_uow() as uow:  # rolled back with the unit of work it ran in
+        assert uow.session.scalar(select(AuditEntry.seq).where(AuditEntry.seq == 7)) is None
+    with db.writer.connect() as connection, pytest.raises(RuntimeError, match="transaction"):
+        execute_driver_sql(connection, sql, params)

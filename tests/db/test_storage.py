@@ -14,6 +14,7 @@ from warroom.app import create_app
 from warroom.catalog import queries, service
 from warroom.catalog.schemas import TeamCreate
 from warroom.config import Settings
+from warroom.db import engine as engine_module
 from warroom.db.engine import Database, make_engine, open_database
 from warroom.db.migrate import check_schema, current_revision, head_revision, upgrade
 from warroom.db.uow import UnitOfWork
@@ -131,3 +132,23 @@ def test_committed_data_survives_reopening_the_database(db: Database, settings: 
         assert [t.name for t in queries.list_teams(reopened, SYSTEM)] == ["durable"]
     finally:
         reopened.dispose()
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced_on_checkout(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("the idle check is PostgreSQL's (SQLite has no server to lose)")
+    with db.writer.connect() as connection:
+        first_pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with db.writer.connect() as connection:  # just used: the same connection, not checked
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() == first_pid
+    killer = make_engine(db.url)
+    try:
+        with killer.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(first_pid)})")
+    finally:
+        killer.dispose()
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_S", 0.0)
+    with db.writer.connect() as connection:  # idle long enough: checked, found dead, replaced
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != first_pid

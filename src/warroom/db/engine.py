@@ -11,11 +11,13 @@ correctness-relevant lock is taken in the database, never in process memory.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from warroom.config import Settings
@@ -26,7 +28,39 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, immediate: bool = Fa
     """Create an engine for `url` with the pragmas and pooling its dialect needs."""
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url, busy_timeout_ms=busy_timeout_ms, immediate=immediate)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection on checkout if it sat idle, replacing it if it is dead.
+
+    Why not `pool_pre_ping`: that pings on every checkout, a round trip per transaction,
+    which under an alert storm is one more statement per batch for nothing (the connection
+    was in use a millisecond ago). A connection idle for a second or more is checked as
+    `pool_pre_ping` would; one that dies while busy fails its transaction either way, and
+    SQLAlchemy then invalidates the pool, so the next checkouts connect afresh.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("checked_in_at")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as error:
+            raise DisconnectionError(str(error)) from error
 
 
 def _make_sqlite_engine(url: str, *, busy_timeout_ms: int, immediate: bool) -> Engine:

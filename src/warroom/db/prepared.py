@@ -32,10 +32,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter
-from sqlalchemy.sql.selectable import Select
+from sqlalchemy.sql.selectable import Select, TextualSelect
 from sqlalchemy.sql.visitors import iterate
 
 Params = Mapping[str, Any]
+# `TextualSelect`: `text(...).columns(...)`, for SQL the expression language cannot build.
+Statement = Select[*tuple[Any, ...]] | TextualSelect | UpdateBase
 _Processor = Callable[[Any], Any]
 _NO_DEFAULT = object()
 
@@ -78,13 +80,14 @@ class Prepared:
     """A Core statement compiled once per dialect and run straight on the DBAPI cursor.
 
     The statement is a select, insert, update or delete with `bindparam`s and possibly
-    `.returning(...)`; the connection must be in a transaction. Build it once, at import
+    `.returning(...)`, or a textual select (`text(...).columns(...)`); the connection must be
+    in a transaction. Build it once, at import
     (`_TOUCH = Prepared(update(...).where(...).values(...))`), then run it with
     `_TOUCH.execute(session.connection(), {...})`. Parameters are passed by bind name, as to
     `connection.execute`; rows come back as plain tuples.
     """
 
-    def __init__(self, statement: Select[*tuple[Any, ...]] | UpdateBase) -> None:
+    def __init__(self, statement: Statement) -> None:
         if any(isinstance(e, BindParameter) and e.expanding for e in iterate(statement)):
             raise ValueError(
                 "expanding IN parameters are not supported, since their SQL depends on the "
@@ -165,7 +168,25 @@ class Prepared:
         return compiled
 
 
-def _compile(statement: Select[*tuple[Any, ...]] | UpdateBase, dialect: Dialect) -> _Compiled:
+def execute_driver_sql(connection: Connection, sql: str, params: Params | Sequence[Any]) -> None:
+    """Run SQL written for the connection's driver (its paramstyle) on the DBAPI cursor.
+
+    For a dialect-specific statement that SQLAlchemy's expression language cannot build
+    once and for all (PostgreSQL's `unnest` over array parameters); errors are raised as
+    SQLAlchemy's, as from `Prepared`. Values go to the driver as they are, unprocessed.
+    """
+    if not connection.in_transaction():
+        raise RuntimeError("driver SQL runs inside a transaction only")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _translated(error, connection.dialect, sql, params) from error
+    finally:
+        cursor.close()
+
+
+def _compile(statement: Statement, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
     if compiled.escaped_bind_names:
         raise ValueError("bind names that the dialect must escape are not supported")

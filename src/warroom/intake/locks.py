@@ -21,9 +21,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from sqlalchemy import text
+from sqlalchemy import column, text
 from sqlalchemy.orm import Session
 
+from warroom.db.prepared import Prepared
 from warroom.db.transaction import per_transaction
 
 NAMESPACE = 0x494E54  # "INT": keeps intake locks apart from other two-key advisory locks
@@ -53,13 +54,15 @@ def xact_locks(session: Session, names: Iterable[str]) -> None:
     keys = sorted({lock_key(name) for name in names} - held)
     if not keys:
         return
-    session.execute(_LOCK_MANY, {"ns": NAMESPACE, "keys": keys})
+    _LOCK_MANY.rows(session.connection(), {"ns": NAMESPACE, "keys": keys})
     held.update(keys)
 
 
-_LOCK_MANY = text(
-    "SELECT pg_advisory_xact_lock(CAST(:ns AS integer), k) "
-    "FROM unnest(CAST(:keys AS integer[])) WITH ORDINALITY AS t(k, n) ORDER BY n"
+_LOCK_MANY = Prepared(
+    text(
+        "SELECT pg_advisory_xact_lock(CAST(:ns AS integer), k) "
+        "FROM unnest(CAST(:keys AS integer[])) WITH ORDINALITY AS t(k, n) ORDER BY n"
+    ).columns(column("pg_advisory_xact_lock"))
 )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm.util import identity_key
 
 from warroom.actors import Actor
 from warroom.catalog import queries as catalog_queries
-from warroom.db.prepared import Prepared
+from warroom.db.prepared import Prepared, execute_driver_sql
 from warroom.db.transaction import before_commit, per_transaction
 from warroom.engines import alertgrouping as grouping
 from warroom.incidents import service as incidents
@@ -251,21 +251,49 @@ _OPEN_ALERTS = Prepared(
         Alert.open_key.in_([bindparam(f"key_{index}") for index in _KEY_INDEXES]),
     )
 )
-_COUNT_ALERT_REPEAT = Prepared(
+_COUNT_ALERT_REPEATS = Prepared(
     update(Alert)
     .where(Alert.id == bindparam("alert_id"))
-    .values(occurrences=Alert.occurrences + 1, last_seen_at=bindparam("now"))
+    .values(occurrences=Alert.occurrences + bindparam("count"), last_seen_at=bindparam("now"))
 )
-_COUNT_GROUP_REPEAT = Prepared(
+_COUNT_GROUP_REPEATS = Prepared(
     update(AlertGroup)
     .where(AlertGroup.id == bindparam("group_id"))
-    .values(occurrences=AlertGroup.occurrences + 1, last_at=bindparam("now"))
+    .values(occurrences=AlertGroup.occurrences + bindparam("count"), last_at=bindparam("now"))
 )
 _RECORD_EVENT = Prepared(
     insert(AlertEvent).values(
         alert_id=bindparam("alert_id"), at=bindparam("now"), action=bindparam("action")
     )
 )
+# PostgreSQL: all of a batch's held writes in one statement, with arrays for parameters.
+# Why: executemany costs a bound execution per row, both in psycopg and in the server (half
+# the server's work on a batch of repeats); one statement with arrays costs about one.
+# Group rows are locked in id order (the batch's alert rows are covered by identity locks),
+# so two batches counting repeats of the same groups queue instead of deadlocking.
+_WRITE_HELD_POSTGRESQL = f"""
+WITH counted_alerts AS (
+    UPDATE {Alert.__tablename__} AS a
+    SET occurrences = a.occurrences + v.n, last_seen_at = v.at
+    FROM unnest(%(alert_ids)s::integer[], %(alert_counts)s::integer[],
+                %(alert_ats)s::text[]::timestamptz[]) AS v(id, n, at)
+    WHERE a.id = v.id
+), locked_groups AS (
+    SELECT id FROM {AlertGroup.__tablename__}
+    WHERE id = ANY(%(group_ids)s::integer[]) ORDER BY id FOR UPDATE
+), counted_groups AS (
+    UPDATE {AlertGroup.__tablename__} AS g
+    SET occurrences = g.occurrences + v.n, last_at = v.at
+    FROM locked_groups AS l, unnest(%(group_ids)s::integer[], %(group_counts)s::integer[],
+                                     %(group_ats)s::text[]::timestamptz[]) AS v(id, n, at)
+    WHERE g.id = l.id AND g.id = v.id
+)
+INSERT INTO {AlertEvent.__tablename__} (alert_id, at, action)
+SELECT e.alert_id, e.at, e.action
+FROM unnest(%(event_alerts)s::integer[], %(event_ats)s::text[]::timestamptz[],
+            %(event_actions)s::varchar[]) WITH ORDINALITY AS e(alert_id, at, action, n)
+ORDER BY e.n
+"""
 
 
 @dataclass(frozen=True)
@@ -346,15 +374,54 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
         return
     if not committing:
         grouping_lock(session)
+    alerts, groups = _counted(pending.alerts, "alert_id"), _counted(pending.groups, "group_id")
     connection = session.connection()
-    _COUNT_ALERT_REPEAT.many(connection, pending.alerts)
-    _COUNT_GROUP_REPEAT.many(connection, pending.groups)
-    _RECORD_EVENT.many(connection, pending.events)
-    for params in pending.alerts:
-        _forget_loaded(session, Alert, params["alert_id"])
-    for params in pending.groups:
-        _forget_loaded(session, AlertGroup, params["group_id"])
+    if connection.dialect.name == "postgresql":
+        # Times go as ISO 8601 text: psycopg adapts an array of datetimes ten times slower.
+        execute_driver_sql(
+            connection,
+            _WRITE_HELD_POSTGRESQL,
+            {
+                "alert_ids": [alert_id for alert_id, _, _ in alerts],
+                "alert_counts": [count for _, count, _ in alerts],
+                "alert_ats": [_iso(at) for _, _, at in alerts],
+                "group_ids": [group_id for group_id, _, _ in groups],
+                "group_counts": [count for _, count, _ in groups],
+                "group_ats": [_iso(at) for _, _, at in groups],
+                "event_alerts": [event["alert_id"] for event in pending.events],
+                "event_ats": [_iso(event["now"]) for event in pending.events],
+                "event_actions": [event["action"] for event in pending.events],
+            },
+        )
+    else:
+        _COUNT_ALERT_REPEATS.many(
+            connection, [{"alert_id": i, "count": n, "now": at} for i, n, at in alerts]
+        )
+        _COUNT_GROUP_REPEATS.many(
+            connection, [{"group_id": i, "count": n, "now": at} for i, n, at in groups]
+        )
+        _RECORD_EVENT.many(connection, pending.events)
+    for alert_id, _, _ in alerts:
+        _forget_loaded(session, Alert, alert_id)
+    for group_id, _, _ in groups:
+        _forget_loaded(session, AlertGroup, group_id)
     pending.alerts, pending.groups, pending.events = [], [], []
+
+
+def _iso(at: datetime) -> str:
+    if at.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+    return at.isoformat()
+
+
+def _counted(repeats: Sequence[dict[str, Any]], id_name: str) -> list[tuple[int, int, datetime]]:
+    """Repeats per row, in id order: (id, how many, the latest time)."""
+    counted: dict[int, tuple[int, datetime]] = {}
+    for repeat in repeats:
+        row_id, at = repeat[id_name], repeat["now"]
+        count, latest = counted.get(row_id, (0, at))
+        counted[row_id] = (count + 1, max(latest, at))
+    return [(row_id, count, at) for row_id, (count, at) in sorted(counted.items())]
 
 
 _RESOLVE_OPEN_ALERT = Prepared(
