@@ -153,6 +153,33 @@ def test_events_keep_the_order_alerts_were_applied_in_across_fast_and_general_pa
     ]
 
 
+def test_held_repeats_keep_the_latest_time_when_a_later_resolve_is_written_first(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    # Each delivery takes its own time here. The repeats are written at the commit, after the
+    # resolve that followed them, and must not move the alert's last time back.
+    key = integration.credential
+    batch(new_uow, [am(key, am_alert("A")), am(key, am_alert("B"))], at(0))
+    results = service.receive_batch(
+        new_uow(),
+        [
+            am(key, am_alert("A")),
+            am(key, am_alert("B")),
+            am(key, am_alert("A", status="resolved")),
+        ],
+    )
+    assert [outcomes(r) for r in results] == [["repeated"], ["repeated"], ["resolved"]]
+    alerts = {a.title: a for a in queries.list_alerts(db, SYSTEM).items}
+    resolved = alerts["A on payments"]
+    assert (resolved.status, resolved.occurrences) == ("resolved", 2)
+    assert resolved.resolved_at is not None
+    assert resolved.last_seen_at == resolved.resolved_at
+    assert alerts["B on payments"].occurrences == 2
+    with db.read_session() as session:
+        group = session.scalars(select(AlertGroup)).one()
+    assert group.last_at >= resolved.resolved_at
+
+
 def test_repeat_counts_are_written_before_the_commit(
     new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
 ) -> None:

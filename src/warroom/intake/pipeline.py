@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from warroom.actors import Actor
 from warroom.catalog import queries as catalog_queries
+from warroom.db.base import UTCDateTime
 from warroom.db.prepared import Prepared, execute_driver_sql
 from warroom.db.transaction import before_commit, per_transaction
 from warroom.engines import alertgrouping as grouping
@@ -209,14 +210,16 @@ def _apply_common_case(ctx: Context, signal: AlertSignal, key: str) -> AcceptedA
         found = _open_alert(ctx, key)
         if found is not None and found.group_status == OPEN and signal.action is Action.TRIGGER:
             return _repeat_in_open_incident(ctx, key, found)
-    write_pending(ctx.session)
     assert ctx.integration is not None
     _prefetched(ctx.session).pop((ctx.integration.id, key), None)
+    handled = None
     if found is not None and found.group_status == OPEN and signal.action is Action.RESOLVE:
-        return _resolve_in_open_group(ctx, key, found)
-    if found is None and signal.action is Action.TRIGGER:
-        return _create_in_open_group(ctx, signal, key)
-    return None
+        handled = _resolve_in_open_group(ctx, key, found)
+    elif found is None and signal.action is Action.TRIGGER:
+        handled = _create_in_open_group(ctx, signal, key)
+    if handled is None:
+        write_pending(ctx.session)  # the general path reads and writes through the ORM
+    return handled
 
 
 # --- stage 1: identity ---------------------------------------------------------------------
@@ -232,6 +235,11 @@ def _find_open(ctx: Context, key: str) -> Alert | None:
     else:
         query = query.where(Alert.open_key == key)
     return ctx.session.scalars(query).first()
+
+
+def _latest(column: Any, value: Any) -> Any:
+    """The later of a stored time and a new one (GREATEST, spelt for every dialect)."""
+    return case((column > value, column), else_=value)
 
 
 _OPEN_ALERT_IN_GROUP = Prepared(
@@ -251,15 +259,23 @@ _OPEN_ALERTS = Prepared(
         Alert.open_key.in_([bindparam(f"key_{index}") for index in _KEY_INDEXES]),
     )
 )
+# Held repeats may be written after a resolve of the same alert, or a join of the same group,
+# that came later in the batch: counts add up in any order, and times keep the latest.
 _COUNT_ALERT_REPEATS = Prepared(
     update(Alert)
     .where(Alert.id == bindparam("alert_id"))
-    .values(occurrences=Alert.occurrences + bindparam("count"), last_seen_at=bindparam("now"))
+    .values(
+        occurrences=Alert.occurrences + bindparam("count"),
+        last_seen_at=_latest(Alert.last_seen_at, bindparam("now", type_=UTCDateTime)),
+    )
 )
 _COUNT_GROUP_REPEATS = Prepared(
     update(AlertGroup)
     .where(AlertGroup.id == bindparam("group_id"))
-    .values(occurrences=AlertGroup.occurrences + bindparam("count"), last_at=bindparam("now"))
+    .values(
+        occurrences=AlertGroup.occurrences + bindparam("count"),
+        last_at=_latest(AlertGroup.last_at, bindparam("now", type_=UTCDateTime)),
+    )
 )
 _RECORD_EVENT = Prepared(
     insert(AlertEvent).values(
@@ -270,23 +286,25 @@ _RECORD_EVENT = Prepared(
 # Why: executemany costs a bound execution per row, both in psycopg and in the server (half
 # the server's work on a batch of repeats); one statement with arrays costs about one.
 # Group rows are locked in id order (the batch's alert rows are covered by identity locks),
-# so two batches counting repeats of the same groups queue instead of deadlocking.
+# so two batches counting repeats of the same groups queue instead of deadlocking. The
+# `id = ANY(...)` conditions let the planner find the rows by primary key: joined only with
+# `unnest`, it read the whole table.
 _WRITE_HELD_POSTGRESQL = f"""
 WITH counted_alerts AS (
     UPDATE {Alert.__tablename__} AS a
-    SET occurrences = a.occurrences + v.n, last_seen_at = v.at
+    SET occurrences = a.occurrences + v.n, last_seen_at = GREATEST(a.last_seen_at, v.at)
     FROM unnest(%(alert_ids)s::integer[], %(alert_counts)s::integer[],
                 %(alert_ats)s::text[]::timestamptz[]) AS v(id, n, at)
-    WHERE a.id = v.id
+    WHERE a.id = ANY(%(alert_ids)s::integer[]) AND a.id = v.id
 ), locked_groups AS (
     SELECT id FROM {AlertGroup.__tablename__}
     WHERE id = ANY(%(group_ids)s::integer[]) ORDER BY id FOR UPDATE
 ), counted_groups AS (
     UPDATE {AlertGroup.__tablename__} AS g
-    SET occurrences = g.occurrences + v.n, last_at = v.at
+    SET occurrences = g.occurrences + v.n, last_at = GREATEST(g.last_at, v.at)
     FROM locked_groups AS l, unnest(%(group_ids)s::integer[], %(group_counts)s::integer[],
                                      %(group_ats)s::text[]::timestamptz[]) AS v(id, n, at)
-    WHERE g.id = l.id AND g.id = v.id
+    WHERE g.id = ANY(%(group_ids)s::integer[]) AND g.id = l.id AND g.id = v.id
 )
 INSERT INTO {AlertEvent.__tablename__} (alert_id, at, action)
 SELECT e.alert_id, e.at, e.action
@@ -322,9 +340,11 @@ def _repeat_in_open_incident(ctx: Context, key: str, found: OpenAlert) -> Accept
 
     Same effect as `_repeat` for that case, but its three writes (count on the alert, count
     on the group, the event) wait in the session and are written for all such repeats at
-    once, as three multi-row statements, by `write_pending`: before any other path reads or
-    writes alerts, and at the commit. Intake throughput is mostly repeats, since
-    Alertmanager re-notifies every alert of a group.
+    once by `write_pending`: at the commit, or earlier when a new alert's group is to be
+    chosen (which reads the groups' counts) or the general path runs. The resolve fast path
+    does not wait for them: it reads nothing they change, and counts add up and times keep
+    the latest in either order. Intake throughput is mostly repeats, since Alertmanager
+    re-notifies every alert of a group.
     """
     pending = _pending_writes(ctx.session)
     pending.alerts.append({"alert_id": found.id, "now": ctx.now})
@@ -340,8 +360,9 @@ class PendingWrites:
     """Parameters of writes held back for a batch, one list per statement, in call order.
 
     Repeat counts, and the events of every alert taken by a fast path (repeats, resolves,
-    new alerts): nothing in the transaction reads alert events, and every other path
-    writes these first, so events keep the order in which the alerts were applied.
+    new alerts): nothing in the transaction reads alert events, the fast paths append theirs
+    here and the general path writes these first, so events keep the order in which the
+    alerts were applied.
     """
 
     alerts: list[dict[str, Any]] = field(default_factory=list)
@@ -541,6 +562,8 @@ def _create_in_open_group(ctx: Context, signal: AlertSignal, key: str) -> Accept
     session = ctx.session
     session.flush()
     grouping_lock(session)
+    if _pending_writes(session).groups:
+        write_pending(session)  # the choice below reads the groups' counts and last times
     rule = ctx.rules().rule_for(facts.service, facts.labels)
     group_key = grouping.group_key(rule, facts)
     connection = session.connection()
