@@ -10,6 +10,8 @@ ticker without a delivery. Locking is described in `warroom.intake.locks`.
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,9 +107,23 @@ class Context:
         return [w for w in unended if w.starts_at <= self.now < w.ends_at]
 
 
+_RULES_DOCUMENT = Prepared(select(GroupingRuleSet.document).where(GroupingRuleSet.id == 1))
+
+
 def load_rules(session: Session) -> grouping.Rules:
-    row = session.get(GroupingRuleSet, 1)
-    return grouping.parse_rules(row.document if row else None)
+    """The live rules, read in this transaction (parsed once per distinct document)."""
+    session.flush()  # rules set in this transaction count
+    document = _RULES_DOCUMENT.scalar(session.connection())
+    if document is None:
+        return grouping.parse_rules(None)
+    return _parsed_rules(json.dumps(document, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_rules(document: str) -> grouping.Rules:
+    # Why: each batch that correlates reads the rules; parsing them again cost more than
+    # reading them. Keyed by the document itself, so a change is seen by the next read.
+    return grouping.parse_rules(json.loads(document))
 
 
 def lock_identities(
@@ -757,9 +773,26 @@ def active_windows(session: Session, at: datetime) -> list[grouping.MaintenanceW
     return [w for w in unended_windows(session, at) if w.starts_at <= at]
 
 
+_UNENDED_WINDOWS = Prepared(
+    select(
+        MaintenanceWindow.id,
+        MaintenanceWindow.starts_at,
+        MaintenanceWindow.ends_at,
+        MaintenanceWindow.services,
+        MaintenanceWindow.labels,
+    ).where(MaintenanceWindow.ends_at > bindparam("at", type_=UTCDateTime))
+)
+
+
 def unended_windows(session: Session, at: datetime) -> list[grouping.MaintenanceWindow]:
-    rows = session.scalars(select(MaintenanceWindow).where(MaintenanceWindow.ends_at > at))
-    return [window_view(row) for row in rows]
+    session.flush()  # a window added in this transaction counts
+    rows = _UNENDED_WINDOWS.rows(session.connection(), {"at": at})
+    return [
+        grouping.MaintenanceWindow(
+            ref, starts_at, ends_at, tuple(services), {str(k): str(v) for k, v in labels.items()}
+        )
+        for ref, starts_at, ends_at, services, labels in rows
+    ]
 
 
 def window_view(row: MaintenanceWindow) -> grouping.MaintenanceWindow:
