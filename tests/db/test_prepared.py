@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from warroom.audit.models import AuditEntry
 from warroom.db.engine import Database
-from warroom.db.prepared import Prepared, execute_driver_sql
+from warroom.db.prepared import Prepared, execute_driver_sql, postgres_array
 from warroom.db.uow import UnitOfWork
 from warroom.intake.models import AlertGroup
 
@@ -220,3 +220,19 @@ def test_driver_sql_runs_in_the_transaction_and_raises_sqlalchemys_errors(
         assert uow.session.scalar(select(AuditEntry.seq).where(AuditEntry.seq == 7)) is None
     with db.writer.connect() as connection, pytest.raises(RuntimeError, match="transaction"):
         execute_driver_sql(connection, sql, params)
+
+
+def test_a_postgres_array_literal_reads_back_as_the_values(db: Database) -> None:
+    texts = ["plain", 'with "quotes"', "back\\slash", "comma, {brace}", "NULL", ""]
+    assert postgres_array([1, -2, None]) == "{1,-2,NULL}"
+    if db.dialect != "postgresql":
+        pytest.skip("array literals are PostgreSQL's")
+    with db.writer.connect() as connection:
+        as_text = connection.exec_driver_sql(
+            "SELECT %(v)s::text[]", {"v": postgres_array([*texts, None])}
+        ).scalar()
+        as_int = connection.exec_driver_sql(
+            "SELECT %(v)s::integer[]", {"v": postgres_array([3, -1, 0])}
+        ).scalar()
+    assert as_text == [*texts, None]
+    assert as_int == [3, -1, 0]

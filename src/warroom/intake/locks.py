@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from sqlalchemy import column, text
 from sqlalchemy.orm import Session
 
-from warroom.db.prepared import Prepared
+from warroom.db.prepared import Prepared, postgres_array
 from warroom.db.transaction import per_transaction
 
 NAMESPACE = 0x494E54  # "INT": keeps intake locks apart from other two-key advisory locks
@@ -54,7 +54,7 @@ def xact_locks(session: Session, names: Iterable[str]) -> None:
     keys = sorted({lock_key(name) for name in names} - held)
     if not keys:
         return
-    _LOCK_MANY.rows(session.connection(), {"ns": NAMESPACE, "keys": keys})
+    _LOCK_MANY.rows(session.connection(), {"ns": NAMESPACE, "keys": postgres_array(keys)})
     held.update(keys)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm.util import identity_key
 from warroom.actors import Actor
 from warroom.catalog import queries as catalog_queries
 from warroom.db.base import UTCDateTime
-from warroom.db.prepared import Prepared, execute_driver_sql
+from warroom.db.prepared import Prepared, execute_driver_sql, postgres_array
 from warroom.db.transaction import before_commit, per_transaction
 from warroom.engines import alertgrouping as grouping
 from warroom.incidents import service as incidents
@@ -414,20 +414,20 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
     alerts, groups = _counted(pending.alerts, "alert_id"), _counted(pending.groups, "group_id")
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        # Times go as ISO 8601 text: psycopg adapts an array of datetimes ten times slower.
+        # Arrays go as literals, times in them as ISO 8601 text (see `postgres_array`).
         execute_driver_sql(
             connection,
             _WRITE_HELD_POSTGRESQL,
             {
-                "alert_ids": [alert_id for alert_id, _, _ in alerts],
-                "alert_counts": [count for _, count, _ in alerts],
-                "alert_ats": [_iso(at) for _, _, at in alerts],
-                "group_ids": [group_id for group_id, _, _ in groups],
-                "group_counts": [count for _, count, _ in groups],
-                "group_ats": [_iso(at) for _, _, at in groups],
-                "event_alerts": [event["alert_id"] for event in pending.events],
-                "event_ats": [_iso(event["now"]) for event in pending.events],
-                "event_actions": [event["action"] for event in pending.events],
+                "alert_ids": postgres_array(alert_id for alert_id, _, _ in alerts),
+                "alert_counts": postgres_array(count for _, count, _ in alerts),
+                "alert_ats": postgres_array(_iso(at) for _, _, at in alerts),
+                "group_ids": postgres_array(group_id for group_id, _, _ in groups),
+                "group_counts": postgres_array(count for _, count, _ in groups),
+                "group_ats": postgres_array(_iso(at) for _, _, at in groups),
+                "event_alerts": postgres_array(event["alert_id"] for event in pending.events),
+                "event_ats": postgres_array(_iso(event["now"]) for event in pending.events),
+                "event_actions": postgres_array(event["action"] for event in pending.events),
             },
         )
     else:
