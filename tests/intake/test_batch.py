@@ -18,7 +18,7 @@ from warroom.errors import AuthenticationRequired, InvalidInput, MalformedReques
 from warroom.incidents import queries as incident_queries
 from warroom.intake import pipeline, queries, service
 from warroom.intake.models import Alert, AlertEvent, AlertGroup
-from warroom.intake.schemas import DeliveryResult, IntegrationCreated
+from warroom.intake.schemas import DeliveryResult, IntegrationCreated, MaintenanceCreate
 from warroom.intake.service import Delivery, Endpoint
 
 
@@ -178,6 +178,54 @@ def test_held_repeats_keep_the_latest_time_when_a_later_resolve_is_written_first
     with db.read_session() as session:
         group = session.scalars(select(AlertGroup)).one()
     assert group.last_at >= resolved.resolved_at
+
+
+def test_a_batch_keeps_its_groups_right_across_fast_paths_and_the_general_path(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    # One group for every service: new alerts on new services join it (and widen it),
+    # resolves lower its firing count, and a silenced alert in the middle takes the general
+    # path, before which the batch's changes to the group must be written.
+    rules = "rules:\n  - name: everything\n    group_by: []\n"
+    service.set_rules(new_uow(), SYSTEM, source=rules)
+    window = MaintenanceCreate(
+        name="db work", starts_at=at(0), ends_at=at(30), services=["ledger-db"]
+    )
+    service.create_maintenance(new_uow(), SYSTEM, data=window)
+    key = integration.credential
+    batch(new_uow, [am(key, am_alert("A")), am(key, am_alert("B"))], at(1))
+    results = batch(
+        new_uow,
+        [
+            am(key, am_alert("A", status="resolved")),  # fast path: firing 2 -> 1
+            am(key, am_alert("C", service_name="search")),  # fast path: joins, new service
+            am(key, am_alert("B")),  # a repeat
+            am(key, am_alert("S", service_name="ledger-db")),  # silenced: the general path
+            am(key, am_alert("D", service_name="checkout")),  # fast path after it
+            am(key, am_alert("C", service_name="search", status="resolved")),
+        ],
+        at(2),
+    )
+    assert [outcomes(r) for r in results] == [
+        ["resolved"],
+        ["created"],
+        ["repeated"],
+        ["created"],
+        ["created"],
+        ["resolved"],
+    ]
+    with db.read_session() as session:
+        group = session.scalars(select(AlertGroup)).one()
+        firing = session.scalar(
+            select(func.count()).select_from(Alert).where(Alert.status == "firing")
+        )
+    assert group.firing == 2  # B and D (the silenced S is in no group)
+    assert firing == 3
+    assert group.occurrences == 2 + 1 + 1 + 1  # A, B; then C, B's repeat, D
+    assert sorted(group.services) == ["checkout", "payments", "search"]
+    assert group.last_at == at(2)
+    [incident] = incident_queries.list_incidents(db, SYSTEM).items
+    assert sorted(incident.services) == ["checkout", "payments", "search"]
 
 
 def test_repeat_counts_are_written_before_the_commit(

@@ -12,7 +12,7 @@ responder may, because somebody has to be able to act in the first minutes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -223,6 +223,30 @@ def incident_accepts_alerts_in(session: Session, incident_id: int) -> bool:
 
 
 _INCIDENT_STATUS = Prepared(select(Incident.status).where(Incident.id == bindparam("incident_id")))
+
+
+def incidents_accepting_alerts_in(session: Session, incident_ids: Collection[int]) -> set[int]:
+    """Which of `incident_ids` accept new alerts (as `incident_accepts_alerts_in`), at once."""
+    session.flush()
+    wanted = sorted(set(incident_ids))
+    accepting: set[int] = set()
+    connection = session.connection()
+    for start in range(0, len(wanted), _IDS_PER_QUERY):
+        chunk = wanted[start : start + _IDS_PER_QUERY]
+        # A fixed number of ids per query, so that it is prepared once; a short list repeats.
+        params = {f"id_{i}": chunk[min(i, len(chunk) - 1)] for i in range(_IDS_PER_QUERY)}
+        for incident_id, status in _INCIDENT_STATUSES.rows(connection, params):
+            if policy.is_active(status):
+                accepting.add(incident_id)
+    return accepting
+
+
+_IDS_PER_QUERY = 8
+_INCIDENT_STATUSES = Prepared(
+    select(Incident.id, Incident.status).where(
+        Incident.id.in_([bindparam(f"id_{i}") for i in range(_IDS_PER_QUERY)])
+    )
+)
 
 
 def link_recurrence_in(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
@@ -293,6 +293,16 @@ _COUNT_GROUP_REPEATS = Prepared(
         last_at=_latest(AlertGroup.last_at, bindparam("now", type_=UTCDateTime)),
     )
 )
+_WRITE_BOOKED_GROUP = Prepared(
+    update(AlertGroup)
+    .where(AlertGroup.id == bindparam("group_id"))
+    .values(
+        occurrences=AlertGroup.occurrences + bindparam("count"),
+        last_at=_latest(AlertGroup.last_at, bindparam("now", type_=UTCDateTime)),
+        firing=bindparam("firing"),
+        services=bindparam("services", type_=AlertGroup.services.type),
+    )
+)
 _RECORD_EVENT = Prepared(
     insert(AlertEvent).values(
         alert_id=bindparam("alert_id"), at=bindparam("now"), action=bindparam("action")
@@ -304,7 +314,8 @@ _RECORD_EVENT = Prepared(
 # Group rows are locked in id order (the batch's alert rows are covered by identity locks),
 # so two batches counting repeats of the same groups queue instead of deadlocking. The
 # `id = ANY(...)` conditions let the planner find the rows by primary key: joined only with
-# `unnest`, it read the whole table.
+# `unnest`, it read the whole table. A group's firing count and services are NULL in the
+# arrays unless the batch changed them (`GroupBook`).
 _WRITE_HELD_POSTGRESQL = f"""
 WITH counted_alerts AS (
     UPDATE {Alert.__tablename__} AS a
@@ -317,9 +328,12 @@ WITH counted_alerts AS (
     WHERE id = ANY(%(group_ids)s::integer[]) ORDER BY id FOR UPDATE
 ), counted_groups AS (
     UPDATE {AlertGroup.__tablename__} AS g
-    SET occurrences = g.occurrences + v.n, last_at = GREATEST(g.last_at, v.at)
-    FROM locked_groups AS l, unnest(%(group_ids)s::integer[], %(group_counts)s::integer[],
-                                     %(group_ats)s::text[]::timestamptz[]) AS v(id, n, at)
+    SET occurrences = g.occurrences + v.n, last_at = GREATEST(g.last_at, v.at),
+        firing = COALESCE(v.firing, g.firing), services = COALESCE(v.services::json, g.services)
+    FROM locked_groups AS l,
+         unnest(%(group_ids)s::integer[], %(group_counts)s::integer[],
+                %(group_ats)s::text[]::timestamptz[], %(group_firing)s::integer[],
+                %(group_services)s::text[]) AS v(id, n, at, firing, services)
     WHERE g.id = ANY(%(group_ids)s::integer[]) AND g.id = l.id AND g.id = v.id
 )
 INSERT INTO {AlertEvent.__tablename__} (alert_id, at, action)
@@ -356,16 +370,19 @@ def _repeat_in_open_incident(ctx: Context, key: str, found: OpenAlert) -> Accept
 
     Same effect as `_repeat` for that case, but its three writes (count on the alert, count
     on the group, the event) wait in the session and are written for all such repeats at
-    once by `write_pending`: at the commit, or earlier when a new alert's group is to be
-    chosen (which reads the groups' counts) or the general path runs. The resolve fast path
-    does not wait for them: it reads nothing they change, and counts add up and times keep
-    the latest in either order. Intake throughput is mostly repeats, since Alertmanager
-    re-notifies every alert of a group.
+    once by `write_pending`, at the commit or before the general path runs. The resolve and
+    new-alert fast paths do not wait for them: counts add up and times keep the latest in
+    either order, and a group the batch reads gets the latest time of its held repeats
+    (`GroupBook`). Intake throughput is mostly repeats, since Alertmanager re-notifies every
+    alert of a group.
     """
     pending = _pending_writes(ctx.session)
     pending.alerts.append({"alert_id": found.id, "now": ctx.now})
     pending.groups.append({"group_id": found.group_id, "now": ctx.now})
     pending.events.append({"alert_id": found.id, "now": ctx.now, "action": "repeat"})
+    booked = pending.book.groups.get(found.group_id or _NO_GROUP_ID)
+    if booked is not None:
+        booked.last_at = max(booked.last_at, ctx.now)
     return AcceptedAlert(
         alert_id=found.id, dedup_key=key, outcome="repeated", incident_id=found.incident_id
     )
@@ -373,7 +390,7 @@ def _repeat_in_open_incident(ctx: Context, key: str, found: OpenAlert) -> Accept
 
 @dataclass
 class PendingWrites:
-    """Parameters of writes held back for a batch, one list per statement, in call order.
+    """Writes held back for a batch: parameters in call order, and the batch's group book.
 
     Repeat counts, and the events of every alert taken by a fast path (repeats, resolves,
     new alerts): nothing in the transaction reads alert events, the fast paths append theirs
@@ -384,6 +401,7 @@ class PendingWrites:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    book: GroupBook = field(default_factory=lambda: GroupBook())
 
 
 def _pending_writes(session: Session) -> PendingWrites:
@@ -400,18 +418,22 @@ def _write_pending_at_commit(session: Session) -> None:
 
 
 def write_pending(session: Session, *, committing: bool = False) -> None:
-    """Send the repeat counts and alert events that the fast paths kept back.
+    """Send the repeat counts, group changes and alert events that the fast paths kept back.
 
     Unless the transaction is about to commit, the grouping lock is taken first: whatever
     comes next may need it, and holding the rows these statements lock while waiting for
     it could deadlock with another batch that holds it and waits for one of those rows.
+    The group book is emptied: what comes next works on the database.
     """
     pending = _pending_writes(session)
-    if not pending.events:
+    booked = [group for group in pending.book.groups.values() if group.changed]
+    pending.book = GroupBook()
+    if not pending.events and not booked:
         return
     if not committing:
         grouping_lock(session)
-    alerts, groups = _counted(pending.alerts, "alert_id"), _counted(pending.groups, "group_id")
+    alerts = _counted(pending.alerts, "alert_id")
+    groups = _group_writes(_counted(pending.groups, "group_id"), booked)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # Arrays go as literals, times in them as ISO 8601 text (see `postgres_array`).
@@ -422,9 +444,14 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
                 "alert_ids": postgres_array(alert_id for alert_id, _, _ in alerts),
                 "alert_counts": postgres_array(count for _, count, _ in alerts),
                 "alert_ats": postgres_array(_iso(at) for _, _, at in alerts),
-                "group_ids": postgres_array(group_id for group_id, _, _ in groups),
-                "group_counts": postgres_array(count for _, count, _ in groups),
-                "group_ats": postgres_array(_iso(at) for _, _, at in groups),
+                "group_ids": postgres_array(group.id for group in groups),
+                "group_counts": postgres_array(group.added for group in groups),
+                "group_ats": postgres_array(_iso(group.at) for group in groups),
+                "group_firing": postgres_array(group.firing for group in groups),
+                "group_services": postgres_array(
+                    None if group.services is None else json.dumps(group.services)
+                    for group in groups
+                ),
                 "event_alerts": postgres_array(event["alert_id"] for event in pending.events),
                 "event_ats": postgres_array(_iso(event["now"]) for event in pending.events),
                 "event_actions": postgres_array(event["action"] for event in pending.events),
@@ -435,14 +462,206 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
             connection, [{"alert_id": i, "count": n, "now": at} for i, n, at in alerts]
         )
         _COUNT_GROUP_REPEATS.many(
-            connection, [{"group_id": i, "count": n, "now": at} for i, n, at in groups]
+            connection,
+            [
+                {"group_id": group.id, "count": group.added, "now": group.at}
+                for group in groups
+                if group.firing is None
+            ],
+        )
+        _WRITE_BOOKED_GROUP.many(
+            connection,
+            [
+                {
+                    "group_id": group.id,
+                    "count": group.added,
+                    "now": group.at,
+                    "firing": group.firing,
+                    "services": group.services,
+                }
+                for group in groups
+                if group.firing is not None
+            ],
         )
         _RECORD_EVENT.many(connection, pending.events)
     for alert_id, _, _ in alerts:
         _forget_loaded(session, Alert, alert_id)
-    for group_id, _, _ in groups:
-        _forget_loaded(session, AlertGroup, group_id)
+    for group in groups:
+        _forget_loaded(session, AlertGroup, group.id)
     pending.alerts, pending.groups, pending.events = [], [], []
+
+
+class _GroupWrite(NamedTuple):
+    """One group's held changes: occurrences to add, the latest time, and (if changed by
+    the batch) its firing count and services."""
+
+    id: int
+    added: int
+    at: datetime
+    firing: int | None
+    services: list[Any] | None
+
+
+def _group_writes(
+    repeats: Sequence[tuple[int, int, datetime]], booked: Sequence[BookedGroup]
+) -> list[_GroupWrite]:
+    """Repeat counts and book changes merged per group, in id order."""
+    writes = {
+        group_id: _GroupWrite(group_id, count, at, None, None) for group_id, count, at in repeats
+    }
+    for group in booked:
+        counted = writes.get(group.id)
+        count = group.joined + (counted.added if counted else 0)
+        at = max(group.last_at, counted.at) if counted else group.last_at
+        writes[group.id] = _GroupWrite(group.id, count, at, group.firing, list(group.services))
+    return [writes[group_id] for group_id in sorted(writes)]
+
+
+@dataclass
+class BookedGroup:
+    """A live group as a transaction holding the grouping lock knows it, with its changes.
+
+    A `GroupRow`. `joined`, `firing`, `services` and `last_at` changes are written by
+    `write_pending`; `changed` says whether firing or services must be written.
+    """
+
+    id: int
+    rule: str
+    group_key: str
+    services: list[Any]
+    status: str
+    first_at: datetime
+    last_at: datetime
+    firing: int
+    incident_id: int | None
+    joined: int = 0
+    changed: bool = False
+
+
+_BOOKED_COLUMNS = (
+    "id", "rule", "group_key", "services", "status", "first_at", "last_at", "firing",
+    "incident_id",
+)  # fmt: skip
+
+
+@dataclass
+class GroupBook:
+    """The live groups a batch's fast paths read, read at most once, under the grouping lock.
+
+    Why: resolves and new alerts each read their group (and its incident's status) and wrote
+    it back, two or three statements per alert; a batch now reads the groups of all its
+    resolves and new alerts in a query or two, changes them here, and writes them with its
+    held repeats. Valid only while the transaction holds the grouping lock: group firing
+    counts, services and statuses change only under it; other transactions' repeats add to
+    counts and times without it, which the writes add to rather than overwrite. The general
+    path works on the database, so the book is written and emptied before it runs.
+    """
+
+    groups: dict[int, BookedGroup] = field(default_factory=dict)
+    keys: set[str] = field(default_factory=set)  # keys whose live groups are all in `groups`
+    accepting: dict[int, bool] = field(default_factory=dict)  # incident -> accepts alerts
+
+
+# A fixed number of ids and keys per query, so that it is prepared once; a short list repeats.
+_GROUPS_PER_QUERY = 8
+_LIVE_GROUPS = Prepared(
+    select(*(getattr(AlertGroup, name) for name in _BOOKED_COLUMNS)).where(
+        or_(AlertGroup.status == PENDING, AlertGroup.status == OPEN),
+        or_(
+            AlertGroup.id.in_([bindparam(f"id_{i}") for i in range(_GROUPS_PER_QUERY)]),
+            AlertGroup.group_key.in_([bindparam(f"key_{i}") for i in range(_GROUPS_PER_QUERY)]),
+        ),
+    )
+)
+_NO_GROUP_ID, _NO_GROUP_KEY = 0, ""  # fill an empty list: ids start at 1, keys are not empty
+
+
+def _book_groups(session: Session, ids: Collection[int], keys: Collection[str]) -> GroupBook:
+    """The book, with the live groups of `ids` and all live groups of `keys` in it.
+
+    Takes the grouping lock first. Groups already in the book keep their changes; a group
+    read now gets the later time of any repeat of it this batch holds.
+    """
+    grouping_lock(session)
+    pending = _pending_writes(session)
+    book = pending.book
+    wanted_ids = sorted({i for i in ids if i not in book.groups})
+    wanted_keys = sorted(set(keys) - book.keys)
+    if not wanted_ids and not wanted_keys:
+        return book
+    session.flush()
+    connection = session.connection()
+    held_at: dict[int, datetime] = {}
+    for repeat in pending.groups:
+        held_at[repeat["group_id"]] = max(
+            repeat["now"], held_at.get(repeat["group_id"], repeat["now"])
+        )
+    new_incidents: set[int] = set()
+    for start in range(0, max(len(wanted_ids), len(wanted_keys)), _GROUPS_PER_QUERY):
+        id_chunk = wanted_ids[start : start + _GROUPS_PER_QUERY] or [_NO_GROUP_ID]
+        key_chunk = wanted_keys[start : start + _GROUPS_PER_QUERY] or [_NO_GROUP_KEY]
+        params: dict[str, Any] = {}
+        for i in range(_GROUPS_PER_QUERY):
+            params[f"id_{i}"] = id_chunk[min(i, len(id_chunk) - 1)]
+            params[f"key_{i}"] = key_chunk[min(i, len(key_chunk) - 1)]
+        for row in _LIVE_GROUPS.rows(connection, params):
+            if row[0] in book.groups:
+                continue
+            group = BookedGroup(*row)
+            group.services = list(group.services)
+            if group.id in held_at:
+                group.last_at = max(group.last_at, held_at[group.id])
+            book.groups[group.id] = group
+            if group.incident_id is not None and group.incident_id not in book.accepting:
+                new_incidents.add(group.incident_id)
+    book.keys.update(wanted_keys)
+    if new_incidents:
+        accepting = incidents.incidents_accepting_alerts_in(session, new_incidents)
+        book.accepting.update((i, i in accepting) for i in new_incidents)
+    return book
+
+
+def book_groups_of_batch(
+    session: Session,
+    deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]],
+) -> None:
+    """Read at once the groups a batch's resolves and new alerts will need, if any.
+
+    After `prefetch_open_alerts`: a resolve of an open alert needs its group, a trigger of a
+    key with no open alert the live groups of its group key. Only a warm-up: each alert
+    still finds (or reads) what it needs itself, so a wrong guess costs a query, no more.
+    """
+    known = _prefetched(session)
+    ids: set[int] = set()
+    keys: set[str] = set()
+    for source, signals in deliveries:
+        for signal in signals:
+            if not isinstance(signal, AlertSignal) or not signal.dedup_key:
+                continue
+            found = known.get((source.id, signal.dedup_key), _UNKNOWN)
+            if found is _UNKNOWN:
+                continue
+            if isinstance(found, OpenAlert):
+                if found.group_status == OPEN and signal.action is Action.RESOLVE:
+                    ids.add(found.group_id or _NO_GROUP_ID)
+            elif signal.action is Action.TRIGGER:
+                facts = _facts_of_signal(source, signal)
+                rule = per_transaction(session, "warroom.intake.rules", load_rules)
+                keys.add(grouping.group_key(rule.rule_for(facts.service, facts.labels), facts))
+    if ids or keys:
+        _book_groups(session, ids, keys)
+
+
+_UNKNOWN = object()
+
+
+def _facts_of_signal(source: Source, signal: AlertSignal) -> grouping.AlertFacts:
+    """What correlation knows of a new alert (the values `_new_alert_values` stores)."""
+    labels = {str(k): str(v) for k, v in signal.labels.items()}
+    service = (signal.service or source.default_service)[:100]
+    return grouping.AlertFacts(
+        service, labels, signal.severity, (signal.title or "Untitled alert")[:500]
+    )
 
 
 def _iso(at: datetime) -> str:
@@ -474,16 +693,6 @@ _RESOLVE_OPEN_ALERT = Prepared(
     )
     .returning(Alert.id, Alert.title, Alert.service, Alert.severity)
 )
-_GROUP_OF_ALERT = Prepared(
-    select(AlertGroup.status, AlertGroup.incident_id, AlertGroup.firing).where(
-        AlertGroup.id == bindparam("group_id")
-    )
-)
-_COUNT_GROUP_RESOLVE = Prepared(
-    update(AlertGroup)
-    .where(AlertGroup.id == bindparam("group_id"))
-    .values(firing=bindparam("now_firing"), last_at=bindparam("now"))
-)
 _INSERTED_ALERT_COLUMNS = (
     "integration_id", "dedup_key", "open_key", "title", "severity", "service", "source",
     "labels", "details", "links", "status", "started_at", "first_seen_at", "last_seen_at",
@@ -496,68 +705,35 @@ _INSERT_ALERT = Prepared(
 )
 
 
-class _SameKeyGroup(NamedTuple):
-    """A row of `_SAME_KEY_GROUPS`, which is a `GroupRow`."""
-
-    id: int
-    rule: str
-    group_key: str
-    services: list[Any]
-    status: str
-    first_at: datetime
-    last_at: datetime
-    firing: int
-    incident_id: int | None
-
-
-_SAME_KEY_GROUPS = Prepared(
-    select(*(getattr(AlertGroup, name) for name in _SameKeyGroup._fields)).where(
-        or_(AlertGroup.status == PENDING, AlertGroup.status == OPEN),
-        AlertGroup.group_key == bindparam("key"),
-    )
-)
-_COUNT_GROUP_JOIN = Prepared(
-    update(AlertGroup)
-    .where(AlertGroup.id == bindparam("group_id"))
-    .values(
-        occurrences=AlertGroup.occurrences + 1,
-        firing=AlertGroup.firing + 1,
-        last_at=bindparam("now"),
-        services=bindparam("now_services", type_=AlertGroup.services.type),
-    )
-)
-
-
 def _resolve_in_open_group(ctx: Context, key: str, found: OpenAlert) -> AcceptedAlert | None:
     """A resolve of an alert whose group has opened its incident, in plain statements.
 
-    Same effect as `_resolve` for that case. Returns None, having changed nothing, when the
-    group is no longer open once locked: then the general path decides.
+    Same effect as `_resolve` for that case; the group's firing count and time change in the
+    book (`GroupBook`). Returns None, having changed nothing, when the group is no longer
+    open once locked: then the general path decides.
     """
     assert ctx.integration is not None
     session = ctx.session
-    connection = session.connection()
-    grouping_lock(session)
-    group_row = _GROUP_OF_ALERT.first(connection, {"group_id": found.group_id})
-    if group_row is None or group_row[0] != OPEN:
+    group_id = found.group_id or _NO_GROUP_ID
+    group = _book_groups(session, [group_id], []).groups.get(group_id)
+    if group is None or group.status != OPEN:
         return None
-    _, incident_id, was_firing = group_row
     resolving = {"in_integration": ctx.integration.id, "in_key": key, "now": ctx.now}
-    ((alert_id, title, service, severity),) = _RESOLVE_OPEN_ALERT.rows(connection, resolving)
+    ((alert_id, title, service, severity),) = _RESOLVE_OPEN_ALERT.rows(
+        session.connection(), resolving
+    )
     _pending_writes(session).events.append(
         {"alert_id": alert_id, "now": ctx.now, "action": "resolve"}
     )
-    firing = max(0, was_firing - 1)
-    _COUNT_GROUP_RESOLVE.execute(
-        connection, {"group_id": found.group_id, "now_firing": firing, "now": ctx.now}
-    )
+    group.firing = max(0, group.firing - 1)
+    group.last_at = max(group.last_at, ctx.now)
+    group.changed = True
     _forget_loaded(session, Alert, alert_id)
-    _forget_loaded(session, AlertGroup, found.group_id)
-    if incident_id is not None:
+    if group.incident_id is not None:
         text = f"Alert resolved at source: {title}"
-        _timeline(ctx, incident_id, text, alert_id, service, severity)
-        if firing == 0:  # while this group still fires, the incident has unresolved alerts
-            _note_when_all_resolved(ctx, incident_id)
+        _timeline(ctx, group.incident_id, text, alert_id, service, severity)
+        if group.firing == 0:  # while this group still fires, the incident has unresolved alerts
+            _note_when_all_resolved(ctx, group.incident_id)
     return AcceptedAlert(
         alert_id=alert_id, dedup_key=key, outcome="resolved", incident_id=found.incident_id
     )
@@ -568,29 +744,25 @@ def _create_in_open_group(ctx: Context, signal: AlertSignal, key: str) -> Accept
 
     The common case in an alert storm. Same effect as `_create` + `_correlate` + `_attach`
     when the alert is not silenced and the engine chooses a same-key group that has opened
-    its incident and still accepts alerts. Returns None, having written nothing, otherwise.
+    its incident and still accepts alerts; the group's counts, time and services change in
+    the book (`GroupBook`). Returns None, having written nothing, otherwise.
     """
-    values = _new_alert_values(ctx, signal, key)
-    labels = {str(k): str(v) for k, v in values["labels"].items()}
-    facts = grouping.AlertFacts(values["service"], labels, values["severity"], values["title"])
+    assert ctx.integration is not None
+    facts = _facts_of_signal(ctx.integration, signal)
     if grouping.maintenance_window_for(facts, ctx.now, ctx.windows()) is not None:
         return None
     session = ctx.session
-    session.flush()
-    grouping_lock(session)
-    if _pending_writes(session).groups:
-        write_pending(session)  # the choice below reads the groups' counts and last times
     rule = ctx.rules().rule_for(facts.service, facts.labels)
     group_key = grouping.group_key(rule, facts)
-    connection = session.connection()
-    rows = [_SameKeyGroup(*row) for row in _SAME_KEY_GROUPS.rows(connection, {"key": group_key})]
+    book = _book_groups(session, [], [group_key])
+    rows = [group for group in book.groups.values() if group.group_key == group_key]
     if not rows:
         return None
     views = []
     for row in rows:
         accepts = row.status == PENDING
         if row.status == OPEN and row.incident_id is not None:
-            accepts = incidents.incident_accepts_alerts_in(session, row.incident_id)
+            accepts = book.accepting.get(row.incident_id, False)
             if not accepts:
                 return None  # the general path closes that group
         views.append(_group_view(row, accepts))
@@ -598,20 +770,20 @@ def _create_in_open_group(ctx: Context, signal: AlertSignal, key: str) -> Accept
     group = next((row for row in rows if chosen is not None and row.id == chosen.ref), None)
     if group is None or group.status != OPEN or group.incident_id is None:
         return None
+    values = _new_alert_values(ctx, signal, key)
     values.update(group_id=group.id, incident_id=group.incident_id)
-    alert_id = _INSERT_ALERT.scalar(connection, values)
+    alert_id = _INSERT_ALERT.scalar(session.connection(), values)
     _pending_writes(session).events.append(
         {"alert_id": alert_id, "now": ctx.now, "action": "trigger"}
     )
     service = values["service"]
-    services = list(group.services)
-    if service and service not in services:
-        services.append(service)
-    _COUNT_GROUP_JOIN.execute(
-        connection, {"group_id": group.id, "now": ctx.now, "now_services": services}
-    )
-    _forget_loaded(session, AlertGroup, group.id)
-    new_service = services != list(group.services)
+    new_service = bool(service) and service not in group.services
+    if new_service:
+        group.services = [*group.services, service]
+    group.joined += 1
+    group.firing += 1
+    group.last_at = max(group.last_at, ctx.now)
+    group.changed = True
     _joined_incident(ctx, group.incident_id, alert_id, values, new_service)
     return AcceptedAlert(
         alert_id=alert_id, dedup_key=key, outcome="created", incident_id=group.incident_id

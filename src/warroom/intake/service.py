@@ -274,6 +274,7 @@ def receive_batch(
                 accepted.append((index, source, signals))
             pipeline.lock_identities(session, [(src, sig) for _, src, sig in accepted])
             pipeline.prefetch_open_alerts(session, [(src, sig) for _, src, sig in accepted])
+            pipeline.book_groups_of_batch(session, [(src, sig) for _, src, sig in accepted])
             for index, source, signals in accepted:
                 actor = Actor.system(f"integration:{source.name}")
                 ctx = pipeline.Context(session, actor, now or utcnow(), source)
