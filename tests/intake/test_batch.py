@@ -18,7 +18,12 @@ from warroom.errors import AuthenticationRequired, InvalidInput, MalformedReques
 from warroom.incidents import queries as incident_queries
 from warroom.intake import pipeline, queries, service
 from warroom.intake.models import Alert, AlertEvent, AlertGroup
-from warroom.intake.schemas import DeliveryResult, IntegrationCreated, MaintenanceCreate
+from warroom.intake.schemas import (
+    DeliveryResult,
+    IntegrationCreated,
+    IntegrationUpdate,
+    MaintenanceCreate,
+)
 from warroom.intake.service import Delivery, Endpoint
 
 
@@ -283,3 +288,32 @@ def test_a_batch_writes_one_unbroken_audit_chain(
     texts = [e.text for e in incident_queries.get_timeline(db, SYSTEM, incident_id=incident.id)]
     assert sum(t.startswith("Alert resolved at source") for t in texts) == 6
     assert any(t.startswith("All 6 alert(s) of this incident have resolved") for t in texts)
+
+
+def test_a_batch_never_trusts_an_integration_it_saw_before_without_reading_it(
+    new_uow: Callable[[], UnitOfWork],
+    make_integration: Callable[..., IntegrationCreated],
+    db: Database,
+) -> None:
+    # Batches of one known integration read it and take their locks in one statement
+    # (PostgreSQL); a rotated, changed or disabled integration must be seen at once.
+    created = make_integration("generic", mapping={"title": "title"}, default_service="one")
+    generic = Endpoint.GENERIC
+
+    def send(credential: str, title: str) -> list[DeliveryResult | Exception]:
+        body = json.dumps({"title": title}).encode()
+        return batch(new_uow, [Delivery(generic, body, credential)] * 2, at(0))
+
+    assert all(isinstance(r, DeliveryResult) for r in send(created.credential, "first"))
+    service.update_integration(
+        new_uow(), SYSTEM, name=created.name, data=IntegrationUpdate(default_service="two")
+    )
+    assert all(isinstance(r, DeliveryResult) for r in send(created.credential, "second"))
+    services = {a.title: a.service for a in queries.list_alerts(db, SYSTEM).items}
+    assert services == {"first": "one", "second": "two"}
+    rotated = service.rotate_credential(new_uow(), SYSTEM, name=created.name)
+    assert all(isinstance(r, AuthenticationRequired) for r in send(created.credential, "old"))
+    assert all(isinstance(r, DeliveryResult) for r in send(rotated.credential, "third"))
+    service.disable_integration(new_uow(), SYSTEM, name=created.name)
+    assert all(isinstance(r, AuthenticationRequired) for r in send(rotated.credential, "late"))
+    assert {a.title for a in queries.list_alerts(db, SYSTEM).items} == {"first", "second", "third"}

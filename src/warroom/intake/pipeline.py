@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, case, column, func, insert, or_, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -29,7 +30,16 @@ from warroom.db.prepared import Prepared, execute_driver_sql, postgres_array
 from warroom.db.transaction import before_commit, per_transaction
 from warroom.engines import alertgrouping as grouping
 from warroom.incidents import service as incidents
-from warroom.intake.locks import grouping_lock, identity_lock, identity_name, xact_locks
+from warroom.intake.locks import (
+    LOCKING_SUBQUERY,
+    NAMESPACE,
+    grouping_lock,
+    identity_lock,
+    identity_name,
+    note_held,
+    unheld_keys,
+    xact_locks,
+)
 from warroom.intake.models import (
     Alert,
     AlertEvent,
@@ -75,12 +85,44 @@ _FIND_SOURCE = Prepared(
 )
 
 
-def find_source(session: Session, credential_hash: str) -> tuple[Source, bool] | None:
+_FIND_SOURCE_LOCKING = Prepared(
+    sql_text(
+        "SELECT id, kind, name, default_service, mapping, max_body_bytes, disabled_at, "
+        f"{LOCKING_SUBQUERY} AS locked "
+        f"FROM {Integration.__tablename__} WHERE credential_hash = :credential_hash"
+    ).columns(
+        Integration.id,
+        Integration.kind,
+        Integration.name,
+        Integration.default_service,
+        Integration.mapping,
+        Integration.max_body_bytes,
+        Integration.disabled_at,
+        column("locked", Integer),
+    )
+)
+
+
+def find_source(
+    session: Session, credential_hash: str, *, locking: Sequence[str] = ()
+) -> tuple[Source, bool] | None:
     """The integration holding this credential hash, and whether it is disabled.
 
-    A prepared statement: this is on every delivery's path.
+    A prepared statement: this is on every delivery's path. `locking` names identity locks
+    to take in the same statement on PostgreSQL (one round trip less per batch), for a
+    caller that expects this integration and already knows its keys: they are taken if the
+    credential is found, whichever integration it turns out to be, which is harmless.
     """
-    row = _FIND_SOURCE.first(session.connection(), {"credential_hash": credential_hash})
+    connection = session.connection()
+    params: dict[str, Any] = {"credential_hash": credential_hash}
+    keys = unheld_keys(session, locking) if connection.dialect.name == "postgresql" else []
+    if keys:
+        params.update(ns=NAMESPACE, keys=postgres_array(keys))
+        row = _FIND_SOURCE_LOCKING.first(connection, params)
+        if row is not None:
+            note_held(session, keys)
+    else:
+        row = _FIND_SOURCE.first(connection, params)
     if row is None:
         return None
     source = Source(row[0], row[1], row[2], row[3], row[4], row[5])
@@ -137,7 +179,14 @@ def lock_identities(
     before any grouping lock, they queue instead. `apply_alert` locks its key again, which a
     holder of the lock passes at once.
     """
-    xact_locks(session, (identity_name(source.id, key) for source, key in _keyed(deliveries)))
+    xact_locks(session, identity_names(deliveries))
+
+
+def identity_names(
+    deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]],
+) -> list[str]:
+    """The identity lock names of every keyed alert in `deliveries`."""
+    return [identity_name(source.id, key) for source, key in _keyed(deliveries)]
 
 
 def _keyed(

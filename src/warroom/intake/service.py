@@ -258,20 +258,9 @@ def receive_batch(
     try:
         with uow:
             session = uow.session
-            sources: dict[str, pipeline.Source | WarroomError] = {}
-            accepted: list[tuple[int, pipeline.Source, list[AlertSignal | ChangeSignal]]] = []
-            for index, delivery in enumerate(deliveries):
-                document, json_error = decoded[index]
-                credential = _credential_of(delivery, document)
-                if credential is None and delivery.endpoint in ROUTING_KEY_ENDPOINTS:
-                    continue  # kept within its cap by `receive_delivery`, below
-                try:
-                    source = _authenticate_once(session, delivery.endpoint, credential, sources)
-                    signals = _accepted_signals(session, delivery, source, document, json_error)
-                except WarroomError as exc:
-                    outcomes[index] = exc
-                    continue
-                accepted.append((index, source, signals))
+            accepted = _accepted_as_known(session, deliveries, decoded)
+            if accepted is None:
+                accepted = _accepted_one_by_one(session, deliveries, decoded, outcomes)
             pipeline.lock_identities(session, [(src, sig) for _, src, sig in accepted])
             pipeline.prefetch_open_alerts(session, [(src, sig) for _, src, sig in accepted])
             pipeline.book_groups_of_batch(session, [(src, sig) for _, src, sig in accepted])
@@ -294,6 +283,88 @@ def receive_batch(
 
 
 ROUTING_KEY_ENDPOINTS = (Endpoint.PAGERDUTY, Endpoint.PAGERDUTY_CHANGE)
+
+Accepted = list[tuple[int, pipeline.Source, list[AlertSignal | ChangeSignal]]]
+
+
+def _accepted_one_by_one(
+    session: Session,
+    deliveries: Sequence[Delivery],
+    decoded: Sequence[tuple[Any, str | None]],
+    outcomes: list[DeliveryResult | Exception | None],
+) -> Accepted:
+    """Each delivery authenticated and parsed; a rejection becomes its outcome."""
+    sources: dict[str, pipeline.Source | WarroomError] = {}
+    accepted: Accepted = []
+    for index, delivery in enumerate(deliveries):
+        document, json_error = decoded[index]
+        credential = _credential_of(delivery, document)
+        if credential is None and delivery.endpoint in ROUTING_KEY_ENDPOINTS:
+            continue  # kept within its cap by `receive_delivery`, after the batch
+        try:
+            source = _authenticate_once(session, delivery.endpoint, credential, sources)
+            signals = _accepted_signals(session, delivery, source, document, json_error)
+        except WarroomError as exc:
+            outcomes[index] = exc
+            continue
+        accepted.append((index, source, signals))
+    return accepted
+
+
+# Integrations this process authenticated, by endpoint kind and credential digest: only a
+# guess, which `_accepted_as_known` checks in the transaction before anything relies on it.
+_KNOWN_SOURCES: dict[tuple[str, str], pipeline.Source] = {}
+_KNOWN_SOURCES_MAX = 1024
+
+
+def _accepted_as_known(
+    session: Session, deliveries: Sequence[Delivery], decoded: Sequence[tuple[Any, str | None]]
+) -> Accepted | None:
+    """A batch's signals, when all of it comes from one integration this process knows.
+
+    Why: on PostgreSQL a batch otherwise reads its integration and then takes its identity
+    locks, two round trips in a row. When every delivery carries the same credential, the
+    integration it had last time is known, and every delivery parses with it, one statement
+    reads the integration and takes the locks; if the integration read differs from the one
+    expected (rotated, disabled, changed), the guess is dropped and None returned, and the
+    batch is authenticated and parsed the usual way (locks already taken are harmless).
+    None too for anything else, such as a body that does not parse.
+    """
+    if session.get_bind().dialect.name != "postgresql" or not deliveries:
+        return None
+    credentials = {
+        (delivery.endpoint.kind.value, _credential_of(delivery, document))
+        for delivery, (document, _) in zip(deliveries, decoded, strict=True)
+    }
+    if len(credentials) != 1:
+        return None
+    ((kind, credential),) = credentials
+    if not credential:
+        return None
+    known_as = (kind, digest(credential))
+    source = _KNOWN_SOURCES.get(known_as)
+    if source is None:
+        return None
+    accepted: Accepted = []
+    for index, delivery in enumerate(deliveries):
+        document, json_error = decoded[index]
+        if source.max_body_bytes and len(delivery.body) > source.max_body_bytes:
+            return None
+        try:
+            accepted.append((index, source, _parse(delivery, source, document, json_error)))
+        except Exception:  # noqa: BLE001 - the usual path rejects it with the right problem
+            return None
+    names = pipeline.identity_names([(source, signals) for _, _, signals in accepted])
+    if pipeline.find_source(session, known_as[1], locking=names) != (source, False):
+        _KNOWN_SOURCES.pop(known_as, None)
+        return None
+    return accepted
+
+
+def _remember_source(kind: str, credential_hash: str, source: pipeline.Source) -> None:
+    if len(_KNOWN_SOURCES) >= _KNOWN_SOURCES_MAX:
+        _KNOWN_SOURCES.clear()
+    _KNOWN_SOURCES[(kind, credential_hash)] = source
 
 
 def _credential_of(delivery: Delivery, document: Any) -> str | None:
@@ -380,7 +451,8 @@ def _decode(body: bytes) -> tuple[Any, str | None]:
 def _authenticate(session: Session, endpoint: Endpoint, credential: str | None) -> pipeline.Source:
     if not credential:
         raise AuthenticationRequired("send the integration's credential")
-    found = pipeline.find_source(session, digest(credential))
+    credential_hash = digest(credential)
+    found = pipeline.find_source(session, credential_hash)
     if found is None or found[1]:
         raise AuthenticationRequired("the integration credential is not valid")
     integration = found[0]
@@ -388,6 +460,7 @@ def _authenticate(session: Session, endpoint: Endpoint, credential: str | None) 
         raise AuthenticationRequired(
             f"the credential belongs to a {integration.kind} integration, not {endpoint.kind}"
         )
+    _remember_source(endpoint.kind.value, credential_hash, integration)
     return integration
 
 
