@@ -6,12 +6,13 @@ Errors are RFC 9457 problems like everywhere else. Every endpoint reads the raw 
 so that a malformed one can be kept byte for byte as a dead letter.
 
 Each endpoint is described once (`Receiver`: which delivery it makes, where its credential
-is, what it answers) and served two ways. `IntakeLane`, the outermost middleware, serves the
-common case, a POST with a declared body length within the limit to a fixed path, straight
-from the ASGI scope: deliveries are the hottest path, and routing, dependency solving and
-four middleware layers cost about as much CPU as grouping an alert (measured with
-bench/intake.py). Everything else (chunked bodies, oversized ones, the Opsgenie paths that
-carry an identifier) goes through the routes below, which use the same descriptions.
+is, what it answers) and served two ways. `IntakeLane`, in front of the whole application
+(`app.WarroomApp`), serves the common case, a POST with a declared body length within the
+limit to a fixed path, straight from the ASGI scope: deliveries are the hottest path, and
+routing, dependency solving and seven layers of middleware cost about as much CPU as
+grouping an alert (measured with bench/intake.py). Everything else (chunked bodies,
+oversized ones, the Opsgenie paths that carry an identifier) goes through the routes below,
+which use the same descriptions.
 """
 
 from __future__ import annotations
@@ -194,8 +195,8 @@ LANE_RECEIVERS = {
 class IntakeLane:
     """Serves deliveries to the fixed intake paths before routing (see the module docstring).
 
-    Installed as the outermost middleware; what it does not take passes on unchanged. Its
-    responses match the routes': the same answers, problems and security headers.
+    Installed in front of the whole application; what it does not take passes on unchanged.
+    Its responses match the routes': the same answers, problems and security headers.
     """
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
