@@ -233,6 +233,45 @@ def test_a_batch_keeps_its_groups_right_across_fast_paths_and_the_general_path(
     assert sorted(incident.services) == ["checkout", "payments", "search"]
 
 
+def test_the_incident_hears_once_when_a_batch_resolves_its_last_alerts(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    key = integration.credential
+    [first] = batch(new_uow, [am(key, am_alert("A"), am_alert("B"), am_alert("C"))], at(0))
+    assert isinstance(first, DeliveryResult)
+    [incident_id] = {a.incident_id for a in first.alerts}
+    assert incident_id is not None
+
+    def kinds() -> list[str]:
+        entries = incident_queries.get_timeline(db, SYSTEM, incident_id=incident_id)
+        return [entry.kind for entry in entries]
+
+    def resolved_at_source() -> list[str]:
+        entries = incident_queries.get_timeline(db, SYSTEM, incident_id=incident_id)
+        return sorted(e.text for e in entries if e.text.startswith("Alert resolved at source"))
+
+    batch(new_uow, [am(key, am_alert("A", status="resolved"))], at(1))
+    assert "alerts_resolved" not in kinds()
+    results = batch(
+        new_uow,
+        [
+            am(key, am_alert("B", status="resolved")),
+            am(key, am_alert("C")),  # a repeat, between the two resolves
+            am(key, am_alert("C", status="resolved")),
+        ],
+        at(2),
+    )
+    assert [outcomes(r) for r in results] == [["resolved"], ["repeated"], ["resolved"]]
+    assert kinds().count("alerts_resolved") == 1
+    assert resolved_at_source() == [
+        f"Alert resolved at source: {name} on payments" for name in ("A", "B", "C")
+    ]
+    alerts = {a.title: a for a in queries.list_alerts(db, SYSTEM).items}
+    assert {a.status for a in alerts.values()} == {"resolved"}
+    assert alerts["C on payments"].occurrences == 2
+    assert alerts["C on payments"].resolved_at == at(2)
+
+
 def test_repeat_counts_are_written_before_the_commit(
     new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
 ) -> None:

@@ -224,7 +224,7 @@ def prefetch_open_alerts(
             params: dict[str, Any] = {"integration_id": integration_id}
             params.update((f"key_{i}", chunk[min(i, len(chunk) - 1)]) for i in _KEY_INDEXES)
             for row in _OPEN_ALERTS.rows(connection, params):
-                known[(integration_id, row[4])] = OpenAlert(row[0], row[1], row[2], row[3])
+                known[(integration_id, row[-1])] = OpenAlert(*row[:-1])
     _prefetched(session).update(known)
 
 
@@ -307,8 +307,12 @@ def _latest(column: Any, value: Any) -> Any:
     return case((column > value, column), else_=value)
 
 
+_OPEN_ALERT_COLUMNS = (
+    Alert.id, Alert.group_id, Alert.incident_id, AlertGroup.status, Alert.title, Alert.service,
+    Alert.severity,
+)  # fmt: skip
 _OPEN_ALERT_IN_GROUP = Prepared(
-    select(Alert.id, Alert.group_id, Alert.incident_id, AlertGroup.status)
+    select(*_OPEN_ALERT_COLUMNS)
     .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
     .where(Alert.integration_id == bindparam("integration_id"), Alert.open_key == bindparam("key"))
 )
@@ -317,7 +321,7 @@ _OPEN_ALERT_IN_GROUP = Prepared(
 _KEYS_PER_QUERY = 8
 _KEY_INDEXES = range(_KEYS_PER_QUERY)
 _OPEN_ALERTS = Prepared(
-    select(Alert.id, Alert.group_id, Alert.incident_id, AlertGroup.status, Alert.open_key)
+    select(*_OPEN_ALERT_COLUMNS, Alert.open_key)
     .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
     .where(
         Alert.integration_id == bindparam("integration_id"),
@@ -352,6 +356,16 @@ _WRITE_BOOKED_GROUP = Prepared(
         services=bindparam("services", type_=AlertGroup.services.type),
     )
 )
+_RESOLVE_HELD = Prepared(
+    update(Alert)
+    .where(Alert.id == bindparam("alert_id"))
+    .values(
+        status=grouping.RESOLVED,
+        open_key=None,
+        resolved_at=bindparam("now"),
+        last_seen_at=_latest(Alert.last_seen_at, bindparam("now", type_=UTCDateTime)),
+    )
+)
 _RECORD_EVENT = Prepared(
     insert(AlertEvent).values(
         alert_id=bindparam("alert_id"), at=bindparam("now"), action=bindparam("action")
@@ -364,13 +378,18 @@ _RECORD_EVENT = Prepared(
 # so two batches counting repeats of the same groups queue instead of deadlocking. The
 # `id = ANY(...)` conditions let the planner find the rows by primary key: joined only with
 # `unnest`, it read the whole table. A group's firing count and services are NULL in the
-# arrays unless the batch changed them (`GroupBook`).
+# arrays unless the batch changed them (`GroupBook`), an alert's resolve time unless the
+# batch resolved it.
 _WRITE_HELD_POSTGRESQL = f"""
 WITH counted_alerts AS (
     UPDATE {Alert.__tablename__} AS a
-    SET occurrences = a.occurrences + v.n, last_seen_at = GREATEST(a.last_seen_at, v.at)
+    SET occurrences = a.occurrences + v.n, last_seen_at = GREATEST(a.last_seen_at, v.at),
+        status = CASE WHEN v.resolved_at IS NULL THEN a.status ELSE '{grouping.RESOLVED}' END,
+        open_key = CASE WHEN v.resolved_at IS NULL THEN a.open_key END,
+        resolved_at = COALESCE(v.resolved_at, a.resolved_at)
     FROM unnest(%(alert_ids)s::integer[], %(alert_counts)s::integer[],
-                %(alert_ats)s::text[]::timestamptz[]) AS v(id, n, at)
+                %(alert_ats)s::text[]::timestamptz[],
+                %(alert_resolved_ats)s::text[]::timestamptz[]) AS v(id, n, at, resolved_at)
     WHERE a.id = ANY(%(alert_ids)s::integer[]) AND a.id = v.id
 ), locked_groups AS (
     SELECT id FROM {AlertGroup.__tablename__}
@@ -395,12 +414,16 @@ ORDER BY e.n
 
 @dataclass(frozen=True)
 class OpenAlert:
-    """An open alert's ids and the status of its group (None when in no group)."""
+    """An open alert's ids, the status of its group (None when in no group), and what its
+    timeline entries say of it."""
 
     id: int
     group_id: int | None
     incident_id: int | None
     group_status: str | None
+    title: str
+    service: str
+    severity: str
 
 
 def _open_alert(ctx: Context, key: str) -> OpenAlert | None:
@@ -411,7 +434,7 @@ def _open_alert(ctx: Context, key: str) -> OpenAlert | None:
     ctx.session.flush()  # pending ORM changes first, so statements below see and win over them
     params = {"integration_id": ctx.integration.id, "key": key}
     row = _OPEN_ALERT_IN_GROUP.first(ctx.session.connection(), params)
-    return OpenAlert(row[0], row[1], row[2], row[3]) if row is not None else None
+    return OpenAlert(*row) if row is not None else None
 
 
 def _repeat_in_open_incident(ctx: Context, key: str, found: OpenAlert) -> AcceptedAlert:
@@ -441,15 +464,18 @@ def _repeat_in_open_incident(ctx: Context, key: str, found: OpenAlert) -> Accept
 class PendingWrites:
     """Writes held back for a batch: parameters in call order, and the batch's group book.
 
-    Repeat counts, and the events of every alert taken by a fast path (repeats, resolves,
-    new alerts): nothing in the transaction reads alert events, the fast paths append theirs
-    here and the general path writes these first, so events keep the order in which the
-    alerts were applied.
+    Repeat counts, resolves, and the events of every alert taken by a fast path (repeats,
+    resolves, new alerts): nothing in the transaction reads alert events, the fast paths
+    append theirs here and the general path writes these first, so events keep the order in
+    which the alerts were applied. A resolved alert's key is known to have no open alert
+    (`_prefetched`), and resolves are written before anything that reads alerts or could
+    reuse the key (`write_held_resolves`).
     """
 
     alerts: list[dict[str, Any]] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    resolves: list[dict[str, Any]] = field(default_factory=list)  # alert id, time
     book: GroupBook = field(default_factory=lambda: GroupBook())
 
 
@@ -477,11 +503,11 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
     pending = _pending_writes(session)
     booked = [group for group in pending.book.groups.values() if group.changed]
     pending.book = GroupBook()
-    if not pending.events and not booked:
+    if not pending.events and not booked and not pending.resolves:
         return
     if not committing:
         grouping_lock(session)
-    alerts = _counted(pending.alerts, "alert_id")
+    alerts = _alert_writes(_counted(pending.alerts, "alert_id"), pending.resolves)
     groups = _group_writes(_counted(pending.groups, "group_id"), booked)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
@@ -490,9 +516,13 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
             connection,
             _WRITE_HELD_POSTGRESQL,
             {
-                "alert_ids": postgres_array(alert_id for alert_id, _, _ in alerts),
-                "alert_counts": postgres_array(count for _, count, _ in alerts),
-                "alert_ats": postgres_array(_iso(at) for _, _, at in alerts),
+                "alert_ids": postgres_array(alert.id for alert in alerts),
+                "alert_counts": postgres_array(alert.added for alert in alerts),
+                "alert_ats": postgres_array(_iso(alert.at) for alert in alerts),
+                "alert_resolved_ats": postgres_array(
+                    None if alert.resolved_at is None else _iso(alert.resolved_at)
+                    for alert in alerts
+                ),
                 "group_ids": postgres_array(group.id for group in groups),
                 "group_counts": postgres_array(group.added for group in groups),
                 "group_ats": postgres_array(_iso(group.at) for group in groups),
@@ -507,8 +537,10 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
             },
         )
     else:
+        _RESOLVE_HELD.many(connection, pending.resolves)
         _COUNT_ALERT_REPEATS.many(
-            connection, [{"alert_id": i, "count": n, "now": at} for i, n, at in alerts]
+            connection,
+            [{"alert_id": a.id, "count": a.added, "now": a.at} for a in alerts if a.added],
         )
         _COUNT_GROUP_REPEATS.many(
             connection,
@@ -533,11 +565,44 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
             ],
         )
         _RECORD_EVENT.many(connection, pending.events)
-    for alert_id, _, _ in alerts:
-        _forget_loaded(session, Alert, alert_id)
+    for alert in alerts:
+        _forget_loaded(session, Alert, alert.id)
     for group in groups:
         _forget_loaded(session, AlertGroup, group.id)
-    pending.alerts, pending.groups, pending.events = [], [], []
+    pending.alerts, pending.groups, pending.events, pending.resolves = [], [], [], []
+
+
+def write_held_resolves(session: Session) -> None:
+    """Write the resolves the fast path kept back, alone: before a read of alerts' statuses,
+    or an insert that may reuse a resolved alert's key."""
+    pending = _pending_writes(session)
+    if pending.resolves:
+        _RESOLVE_HELD.many(session.connection(), pending.resolves)
+        for resolve in pending.resolves:
+            _forget_loaded(session, Alert, resolve["alert_id"])
+        pending.resolves = []
+
+
+class _AlertWrite(NamedTuple):
+    """One alert's held changes: repeats to add, the latest time, and its resolve time."""
+
+    id: int
+    added: int
+    at: datetime
+    resolved_at: datetime | None
+
+
+def _alert_writes(
+    repeats: Sequence[tuple[int, int, datetime]], resolves: Sequence[dict[str, Any]]
+) -> list[_AlertWrite]:
+    """Repeat counts and resolves merged per alert, in id order."""
+    writes = {alert_id: _AlertWrite(alert_id, n, at, None) for alert_id, n, at in repeats}
+    for resolve in resolves:
+        alert_id, at = resolve["alert_id"], resolve["now"]
+        counted = writes.get(alert_id)
+        latest = max(at, counted.at) if counted else at
+        writes[alert_id] = _AlertWrite(alert_id, counted.added if counted else 0, latest, at)
+    return [writes[alert_id] for alert_id in sorted(writes)]
 
 
 class _GroupWrite(NamedTuple):
@@ -729,19 +794,6 @@ def _counted(repeats: Sequence[dict[str, Any]], id_name: str) -> list[tuple[int,
     return [(row_id, count, at) for row_id, (count, at) in sorted(counted.items())]
 
 
-_RESOLVE_OPEN_ALERT = Prepared(
-    update(Alert)
-    .where(
-        Alert.integration_id == bindparam("in_integration"), Alert.open_key == bindparam("in_key")
-    )
-    .values(
-        status=grouping.RESOLVED,
-        open_key=None,
-        resolved_at=bindparam("now"),
-        last_seen_at=bindparam("now"),
-    )
-    .returning(Alert.id, Alert.title, Alert.service, Alert.severity)
-)
 _INSERTED_ALERT_COLUMNS = (
     "integration_id", "dedup_key", "open_key", "title", "severity", "service", "source",
     "labels", "details", "links", "status", "started_at", "first_seen_at", "last_seen_at",
@@ -757,8 +809,9 @@ _INSERT_ALERT = Prepared(
 def _resolve_in_open_group(ctx: Context, key: str, found: OpenAlert) -> AcceptedAlert | None:
     """A resolve of an alert whose group has opened its incident, in plain statements.
 
-    Same effect as `_resolve` for that case; the group's firing count and time change in the
-    book (`GroupBook`). Returns None, having changed nothing, when the group is no longer
+    Same effect as `_resolve` for that case; the alert's resolve is held with the batch's
+    other writes, and the group's firing count and time change in the book (`GroupBook`).
+    Returns None, having changed nothing, when the group is no longer
     open once locked: then the general path decides.
     """
     assert ctx.integration is not None
@@ -767,24 +820,21 @@ def _resolve_in_open_group(ctx: Context, key: str, found: OpenAlert) -> Accepted
     group = _book_groups(session, [group_id], []).groups.get(group_id)
     if group is None or group.status != OPEN:
         return None
-    resolving = {"in_integration": ctx.integration.id, "in_key": key, "now": ctx.now}
-    ((alert_id, title, service, severity),) = _RESOLVE_OPEN_ALERT.rows(
-        session.connection(), resolving
-    )
-    _pending_writes(session).events.append(
-        {"alert_id": alert_id, "now": ctx.now, "action": "resolve"}
-    )
+    pending = _pending_writes(session)
+    pending.resolves.append({"alert_id": found.id, "now": ctx.now})
+    pending.events.append({"alert_id": found.id, "now": ctx.now, "action": "resolve"})
+    _prefetched(session)[(ctx.integration.id, key)] = None  # the key is free from now on
     group.firing = max(0, group.firing - 1)
     group.last_at = max(group.last_at, ctx.now)
     group.changed = True
-    _forget_loaded(session, Alert, alert_id)
     if group.incident_id is not None:
-        text = f"Alert resolved at source: {title}"
-        _timeline(ctx, group.incident_id, text, alert_id, service, severity)
+        text = f"Alert resolved at source: {found.title}"
+        _timeline(ctx, group.incident_id, text, found.id, found.service, found.severity)
         if group.firing == 0:  # while this group still fires, the incident has unresolved alerts
+            write_held_resolves(session)
             _note_when_all_resolved(ctx, group.incident_id)
     return AcceptedAlert(
-        alert_id=alert_id, dedup_key=key, outcome="resolved", incident_id=found.incident_id
+        alert_id=found.id, dedup_key=key, outcome="resolved", incident_id=found.incident_id
     )
 
 
@@ -821,6 +871,7 @@ def _create_in_open_group(ctx: Context, signal: AlertSignal, key: str) -> Accept
         return None
     values = _new_alert_values(ctx, signal, key)
     values.update(group_id=group.id, incident_id=group.incident_id)
+    write_held_resolves(session)  # the key may be one this batch resolved
     alert_id = _INSERT_ALERT.scalar(session.connection(), values)
     _pending_writes(session).events.append(
         {"alert_id": alert_id, "now": ctx.now, "action": "trigger"}
