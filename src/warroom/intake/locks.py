@@ -18,6 +18,7 @@ across processes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
 
@@ -31,6 +32,7 @@ NAMESPACE = 0x494E54  # "INT": keeps intake locks apart from other two-key advis
 GROUPING = "grouping"
 
 
+@functools.lru_cache(maxsize=8192)  # an alert storm locks the same keys batch after batch
 def lock_key(name: str) -> int:
     """A signed 32-bit key for `name` (the second half of a two-key advisory lock)."""
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big", signed=True)
