@@ -667,8 +667,11 @@ class GroupBook:
     resolves and new alerts in a query or two, changes them here, and writes them with its
     held repeats. Valid only while the transaction holds the grouping lock: group firing
     counts, services and statuses change only under it; other transactions' repeats add to
-    counts and times without it, which the writes add to rather than overwrite. The general
-    path works on the database, so the book is written and emptied before it runs.
+    counts and times without it, which the writes add to rather than overwrite. An
+    incident's status can change without it (its commander resolves it): the book reads it
+    once per batch, where each alert used to read it, and a change committed meanwhile is
+    seen by the next batch, as it was by the next alert. The general path works on the
+    database, so the book is written and emptied before it runs.
     """
 
     groups: dict[int, BookedGroup] = field(default_factory=dict)
