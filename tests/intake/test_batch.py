@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -12,7 +14,8 @@ from sqlalchemy import func, select
 
 from tests.intake.conftest import SYSTEM, am_alert, am_notification, at
 from warroom.audit.service import verify_chain
-from warroom.db.engine import Database
+from warroom.config import Settings
+from warroom.db.engine import Database, open_database
 from warroom.db.uow import UnitOfWork
 from warroom.errors import AuthenticationRequired, InvalidInput, MalformedRequest
 from warroom.incidents import queries as incident_queries
@@ -356,3 +359,63 @@ def test_a_batch_never_trusts_an_integration_it_saw_before_without_reading_it(
     service.disable_integration(new_uow(), SYSTEM, name=created.name)
     assert all(isinstance(r, AuthenticationRequired) for r in send(rotated.credential, "late"))
     assert {a.title for a in queries.list_alerts(db, SYSTEM).items} == {"first", "second", "third"}
+
+
+def test_two_processes_storming_the_same_groups_keep_every_count_true(
+    integration: IntegrationCreated, db: Database, settings: Settings
+) -> None:
+    # Two database handles stand in for two server processes, each with two writers:
+    # batches of triggers and resolves of overlapping keys, on groups they share, through
+    # every fast path (group book, held resolves, held repeats) and the general one.
+    key = integration.credential
+    second = open_database(settings)
+    names = [(f"A{i}", ("payments", "ledger", "search")[i % 3]) for i in range(12)]
+    errors: list[BaseException] = []
+
+    def storm(database: Database, seed: int) -> None:
+        chooser = random.Random(seed)
+        try:
+            for _ in range(12):
+                deliveries = []
+                for _ in range(6):
+                    name, service_name = chooser.choice(names)
+                    status = "resolved" if chooser.random() < 0.3 else "firing"
+                    alert = am_alert(name, service_name=service_name, status=status)
+                    deliveries.append(am(key, alert))
+                results = service.receive_batch(UnitOfWork(database), deliveries)
+                errors.extend(r for r in results if isinstance(r, Exception))
+        except BaseException as exc:  # noqa: BLE001 - reported below, with the others
+            errors.append(exc)
+
+    workers = [
+        threading.Thread(target=storm, args=(database, seed))
+        for seed, database in enumerate([db, db, second, second])
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        second.dispose()
+    assert errors == []
+    with db.read_session() as session:
+        alerts = session.scalars(select(Alert)).all()
+        groups = session.scalars(select(AlertGroup)).all()
+        triggers = dict(
+            session.execute(
+                select(AlertEvent.alert_id, func.count())
+                .where(AlertEvent.action.in_(["trigger", "repeat"]))
+                .group_by(AlertEvent.alert_id)
+            ).all()
+        )
+    assert alerts and groups
+    for alert in alerts:
+        assert alert.occurrences == triggers[alert.id], alert.title
+    open_keys = [a.open_key for a in alerts if a.open_key is not None]
+    assert len(open_keys) == len(set(open_keys))
+    for group in groups:
+        members = [a for a in alerts if a.group_id == group.id]
+        assert group.firing == sum(a.status == "firing" for a in members), group.group_key
+        assert group.occurrences == sum(triggers[a.id] for a in members), group.group_key
+        assert sorted(group.services) == sorted({a.service for a in members})
