@@ -419,3 +419,39 @@ def test_two_processes_storming_the_same_groups_keep_every_count_true(
         assert group.firing == sum(a.status == "firing" for a in members), group.group_key
         assert group.occurrences == sum(triggers[a.id] for a in members), group.group_key
         assert sorted(group.services) == sorted({a.service for a in members})
+
+
+def test_a_batch_that_waited_for_a_key_counts_the_alert_created_meanwhile(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    # On PostgreSQL a batch from a known integration locks its keys and reads their open
+    # alerts in one statement, with a snapshot from before its wait for the lock: an alert
+    # created meanwhile is not seen then, and the batch must still count it as a repeat.
+    key = integration.credential
+    batch(new_uow, [am(key, am_alert("Z"))], at(0))  # the integration is known from here on
+    holding, release = threading.Event(), threading.Event()
+
+    class SlowCommit(UnitOfWork):
+        def commit(self) -> None:
+            holding.set()
+            release.wait(10)
+            super().commit()
+
+    outcomes_of: dict[str, list[DeliveryResult | Exception]] = {}
+
+    def deliver(name: str, uow: UnitOfWork) -> None:
+        outcomes_of[name] = service.receive_batch(uow, [am(key, am_alert("A"))], now=at(1))
+
+    first = threading.Thread(target=deliver, args=("first", SlowCommit(db)))
+    second = threading.Thread(target=deliver, args=("second", new_uow()))
+    first.start()
+    assert holding.wait(10)
+    second.start()
+    second.join(0.5)  # waits for the first's identity lock (on SQLite, its write lock)
+    release.set()
+    first.join()
+    second.join()
+    assert [outcomes(r) for r in outcomes_of["first"]] == [["created"]]
+    assert [outcomes(r) for r in outcomes_of["second"]] == [["repeated"]]
+    counts = {a.title: a.occurrences for a in queries.list_alerts(db, SYSTEM).items}
+    assert counts == {"Z on payments": 1, "A on payments": 2}

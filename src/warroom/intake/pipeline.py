@@ -18,7 +18,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Integer, bindparam, case, column, func, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    case,
+    column,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -85,44 +96,12 @@ _FIND_SOURCE = Prepared(
 )
 
 
-_FIND_SOURCE_LOCKING = Prepared(
-    sql_text(
-        "SELECT id, kind, name, default_service, mapping, max_body_bytes, disabled_at, "
-        f"{LOCKING_SUBQUERY} AS locked "
-        f"FROM {Integration.__tablename__} WHERE credential_hash = :credential_hash"
-    ).columns(
-        Integration.id,
-        Integration.kind,
-        Integration.name,
-        Integration.default_service,
-        Integration.mapping,
-        Integration.max_body_bytes,
-        Integration.disabled_at,
-        column("locked", Integer),
-    )
-)
-
-
-def find_source(
-    session: Session, credential_hash: str, *, locking: Sequence[str] = ()
-) -> tuple[Source, bool] | None:
+def find_source(session: Session, credential_hash: str) -> tuple[Source, bool] | None:
     """The integration holding this credential hash, and whether it is disabled.
 
-    A prepared statement: this is on every delivery's path. `locking` names identity locks
-    to take in the same statement on PostgreSQL (one round trip less per batch), for a
-    caller that expects this integration and already knows its keys: they are taken if the
-    credential is found, whichever integration it turns out to be, which is harmless.
+    A prepared statement: this is on every delivery's path.
     """
-    connection = session.connection()
-    params: dict[str, Any] = {"credential_hash": credential_hash}
-    keys = unheld_keys(session, locking) if connection.dialect.name == "postgresql" else []
-    if keys:
-        params.update(ns=NAMESPACE, keys=postgres_array(keys))
-        row = _FIND_SOURCE_LOCKING.first(connection, params)
-        if row is not None:
-            note_held(session, keys)
-    else:
-        row = _FIND_SOURCE.first(connection, params)
+    row = _FIND_SOURCE.first(session.connection(), {"credential_hash": credential_hash})
     if row is None:
         return None
     source = Source(row[0], row[1], row[2], row[3], row[4], row[5])
@@ -209,9 +188,10 @@ def prefetch_open_alerts(
     itself changes: a key is forgotten when anything but a repeat happens to it, and all
     are forgotten when the general path runs (it may change any group).
     """
+    already = _prefetched(session)
     wanted: dict[int, list[str]] = {}
     for source, key in _keyed(deliveries):
-        if not key.startswith(ID_PREFIX):
+        if not key.startswith(ID_PREFIX) and (source.id, key) not in already:
             wanted.setdefault(source.id, []).append(key)
     known: dict[tuple[int, str], OpenAlert | None] = {}
     connection = session.connection()
@@ -226,6 +206,84 @@ def prefetch_open_alerts(
             for row in _OPEN_ALERTS.rows(connection, params):
                 known[(integration_id, row[-1])] = OpenAlert(*row[:-1])
     _prefetched(session).update(known)
+
+
+_OPEN_KNOWN_BATCH = Prepared(
+    sql_text(
+        "SELECT i.id, i.kind, i.name, i.default_service, i.mapping, i.max_body_bytes, "
+        "i.disabled_at, a.id, a.group_id, a.incident_id, a.group_status, a.title, a.service, "
+        "a.severity, a.open_key "
+        f"FROM (SELECT * FROM {Integration.__tablename__} "
+        f"WHERE credential_hash = :credential_hash AND {LOCKING_SUBQUERY} >= 0) AS i "
+        "LEFT JOIN LATERAL ("
+        f"SELECT {Alert.__tablename__}.*, g.status AS group_status FROM {Alert.__tablename__} "
+        f"LEFT JOIN {AlertGroup.__tablename__} AS g ON g.id = {Alert.__tablename__}.group_id "
+        f"WHERE {Alert.__tablename__}.integration_id = i.id "
+        f"AND {Alert.__tablename__}.open_key = ANY(CAST(:open_keys AS text[])) "
+        f"FOR UPDATE OF {Alert.__tablename__}"
+        ") AS a ON true"
+    ).columns(
+        Integration.id,
+        Integration.kind,
+        Integration.name,
+        Integration.default_service,
+        Integration.mapping,
+        Integration.max_body_bytes,
+        Integration.disabled_at,
+        column("alert_id", Integer),
+        column("group_id", Integer),
+        column("incident_id", Integer),
+        column("group_status", String),
+        column("title", String),
+        column("service", String),
+        column("severity", String),
+        column("open_key", String),
+    )
+)
+
+
+def open_known_batch(
+    session: Session,
+    credential_hash: str,
+    expected: Source,
+    deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]],
+) -> bool:
+    """One statement for a batch from one integration: read it, lock, read the open alerts.
+
+    PostgreSQL only. Takes the batch's identity locks (in order, before anything else), reads
+    the integration holding `credential_hash`, and reads its open alerts of the batch's keys
+    under row locks, then returns whether the integration is the `expected` one (enabled);
+    only then are the alerts kept for `_open_alert`, as `prefetch_open_alerts` keeps them.
+
+    Why one statement is enough, although it reads with the snapshot it started with, from
+    before its lock waits: an alert another transaction changed meanwhile (a repeat, a
+    resolve) is read again, at its latest version, because the row is locked (`FOR UPDATE`),
+    and dropped if its key is no longer open; an alert another transaction created meanwhile
+    is not seen, so the batch inserts the key again and fails on the unique (integration,
+    open key) constraint, and each of its deliveries is then received alone. Saves a round
+    trip per batch.
+    """
+    keys = sorted({key for _, key in _keyed(deliveries) if not key.startswith(ID_PREFIX)})
+    lock_keys = unheld_keys(session, identity_names(deliveries))
+    params = {
+        "credential_hash": credential_hash,
+        "ns": NAMESPACE,
+        "keys": postgres_array(lock_keys),
+        "open_keys": postgres_array(keys),
+    }
+    rows = _OPEN_KNOWN_BATCH.rows(session.connection(), params)
+    if not rows:
+        return False
+    note_held(session, lock_keys)
+    first = rows[0]
+    if (Source(*first[:6]), first[6] is not None) != (expected, False):
+        return False
+    known: dict[tuple[int, str], OpenAlert | None] = {(expected.id, key): None for key in keys}
+    for row in rows:
+        if row[7] is not None:
+            known[(expected.id, row[14])] = OpenAlert(*row[7:14])
+    _prefetched(session).update(known)
+    return True
 
 
 def _prefetched(session: Session) -> dict[tuple[int, str], OpenAlert | None]:

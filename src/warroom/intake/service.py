@@ -322,12 +322,13 @@ def _accepted_as_known(
 ) -> Accepted | None:
     """A batch's signals, when all of it comes from one integration this process knows.
 
-    Why: on PostgreSQL a batch otherwise reads its integration and then takes its identity
-    locks, two round trips in a row. When every delivery carries the same credential, the
-    integration it had last time is known, and every delivery parses with it, one statement
-    reads the integration and takes the locks; if the integration read differs from the one
-    expected (rotated, disabled, changed), the guess is dropped and None returned, and the
-    batch is authenticated and parsed the usual way (locks already taken are harmless).
+    Why: on PostgreSQL a batch otherwise reads its integration, takes its identity locks and
+    reads its open alerts, three round trips in a row. When every delivery carries the same
+    credential, the integration it had last time is known, and every delivery parses with
+    it, one statement does all three (`pipeline.open_known_batch`); if the integration read
+    differs from the one expected (rotated, disabled, changed), the guess is dropped and
+    None returned, and the batch is authenticated and parsed the usual way (locks already
+    taken are harmless).
     None too for anything else, such as a body that does not parse.
     """
     if session.get_bind().dialect.name != "postgresql" or not deliveries:
@@ -354,8 +355,8 @@ def _accepted_as_known(
             accepted.append((index, source, _parse(delivery, source, document, json_error)))
         except Exception:  # noqa: BLE001 - the usual path rejects it with the right problem
             return None
-    names = pipeline.identity_names([(source, signals) for _, _, signals in accepted])
-    if pipeline.find_source(session, known_as[1], locking=names) != (source, False):
+    batch = [(source, signals) for _, _, signals in accepted]
+    if not pipeline.open_known_batch(session, known_as[1], source, batch):
         _KNOWN_SOURCES.pop(known_as, None)
         return None
     return accepted
