@@ -12,6 +12,7 @@ from tests.conftest import SYSTEM, Person
 from tests.incidents.helpers import UowFactory, declare, seed_catalog
 from warroom.actors import Role
 from warroom.audit.queries import list_entries
+from warroom.audit.service import verify_chain
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
 from warroom.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -625,3 +626,26 @@ def test_entries_added_in_a_transaction_are_written_at_its_commit_in_order(
     assert touched > declared_at
     actions = [e.action for e in list_entries(db, SYSTEM, limit=3).items]
     assert actions[:2] == ["incident.alert", "incident.alert"]
+
+
+def test_held_entries_store_every_character_and_value_as_given(
+    db: Database, new_uow: UowFactory
+) -> None:
+    # On PostgreSQL they go in one statement over array literals: quoting must not show.
+    incident = declare(new_uow)
+    tricky = 'quote " backslash \\ braces {a,b} comma, NULL\nline two ünïcode 🚨'
+    data = {"text": tricky, "nested": {"list": [1, None, "x"]}, "empty": ""}
+    with new_uow() as uow:
+        service.add_timeline_entry_in(
+            uow.session, SYSTEM, incident_id=incident.id, kind="alert", text=tricky, data=data
+        )
+        service.add_timeline_entry_in(
+            uow.session, SYSTEM, incident_id=incident.id, kind="note", text="", data={}
+        )
+        uow.commit()
+    entries = queries.get_timeline(db, SYSTEM, incident_id=incident.id)[-2:]
+    assert [(e.kind, e.text, e.data) for e in entries] == [
+        ("alert", tricky, data),
+        ("note", "", {}),
+    ]
+    assert verify_chain(db, SYSTEM).intact

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import String, bindparam, column, insert, select, text
 from sqlalchemy.orm import Session
 
 from warroom.actors import Actor, require_admin
@@ -21,7 +21,7 @@ from warroom.audit.models import AuditEntry
 from warroom.audit.schemas import ChainReport
 from warroom.db.base import utcnow
 from warroom.db.engine import Database
-from warroom.db.prepared import Prepared
+from warroom.db.prepared import Prepared, execute_driver_sql, postgres_array, postgres_time
 from warroom.db.transaction import before_commit, per_transaction
 
 GENESIS_HASH = "0" * 64
@@ -77,7 +77,21 @@ def _write_entries(session: Session, entries: list[dict[str, Any]]) -> None:
         seq += 1
         values["seq"], values["prev_hash"] = seq, previous
         values["hash"] = previous = content_hash(values)
-    _INSERT_ENTRY.many(session.connection(), entries)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        execute_driver_sql(
+            connection,
+            _INSERT_ENTRIES_POSTGRESQL,
+            {
+                **{name: postgres_array(e[name] for e in entries) for name in _TEXT_COLUMNS},
+                "seq": postgres_array(e["seq"] for e in entries),
+                "at": postgres_array(postgres_time(e["at"]) for e in entries),
+                "actor_user_id": postgres_array(e["actor_user_id"] for e in entries),
+                "summary": postgres_array(json.dumps(e["summary"]) for e in entries),
+            },
+        )
+    else:
+        _INSERT_ENTRY.many(connection, entries)
     entries.clear()
 
 
@@ -88,6 +102,18 @@ _ENTRY_COLUMNS = (
 _INSERT_ENTRY = Prepared(
     insert(AuditEntry).values({name: bindparam(name) for name in _ENTRY_COLUMNS})
 )
+# PostgreSQL: a transaction's entries in one statement over array parameters (an
+# executemany costs a bound execution per row).
+_TEXT_COLUMNS = ("actor_label", "action", "object_type", "object_id", "prev_hash", "note", "hash")
+_INSERT_ENTRIES_POSTGRESQL = f"""
+INSERT INTO {AuditEntry.__tablename__} ({", ".join(_ENTRY_COLUMNS)})
+SELECT {", ".join("e.summary::json" if n == "summary" else f"e.{n}" for n in _ENTRY_COLUMNS)}
+FROM unnest(%(seq)s::bigint[], %(at)s::text[]::timestamptz[], %(actor_user_id)s::integer[],
+            %(summary)s::text[], {", ".join(f"%({name})s::text[]" for name in _TEXT_COLUMNS)})
+     WITH ORDINALITY AS e(seq, at, actor_user_id, summary, {", ".join(_TEXT_COLUMNS)}, n)
+ORDER BY e.n
+"""
+_LOCK_CHAIN = Prepared(text("SELECT pg_advisory_xact_lock(:key)").columns(column("locked", String)))
 _READ_HEAD = Prepared(
     select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
 )
@@ -97,7 +123,7 @@ def _locked_chain_head(session: Session) -> tuple[int, str]:
     """(seq, hash) of the last entry, after locking the chain until the transaction ends."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+        _LOCK_CHAIN.rows(connection, {"key": _CHAIN_LOCK_KEY})
     row = _READ_HEAD.first(connection)
     return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Insert
@@ -202,6 +203,13 @@ def postgres_array(values: Iterable[int | str | None]) -> str:
         else:
             parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
     return "{" + ",".join(parts) + "}"
+
+
+def postgres_time(at: datetime) -> str:
+    """An aware datetime as ISO 8601 text, for an array literal cast to `timestamptz[]`."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+    return at.isoformat()
 
 
 def _compile(statement: Statement, dialect: Dialect) -> _Compiled:

@@ -12,6 +12,7 @@ responder may, because somebody has to be able to act in the first minutes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +25,7 @@ from warroom.actors import Actor, Role, require_admin, require_writer
 from warroom.audit.service import append_entry
 from warroom.catalog.queries import dependency_graph
 from warroom.db.base import utcnow
-from warroom.db.prepared import Prepared
+from warroom.db.prepared import Prepared, execute_driver_sql, postgres_array, postgres_time
 from warroom.db.transaction import before_commit, per_transaction
 from warroom.db.uow import UnitOfWork
 from warroom.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -157,11 +158,53 @@ def _write_timeline(session: Session, held: HeldTimeline) -> None:
     if not held.entries:
         return
     connection = session.connection()
-    touches = [{"incident_id": id_, "now": now} for id_, now in held.touched.items()]
-    _TOUCH_INCIDENT.many(connection, touches)
     # An entry for an incident that does not exist fails here, on the foreign key.
-    _INSERT_TIMELINE_ENTRY.many(connection, held.entries)
+    if connection.dialect.name == "postgresql":
+        touched = sorted(held.touched.items())
+        entries = held.entries
+        execute_driver_sql(
+            connection,
+            _WRITE_TIMELINE_POSTGRESQL,
+            {
+                "incident_ids": postgres_array(id_ for id_, _ in touched),
+                "touched_ats": postgres_array(postgres_time(at) for _, at in touched),
+                "entry_incidents": postgres_array(e["incident_id"] for e in entries),
+                "entry_ats": postgres_array(postgres_time(e["at"]) for e in entries),
+                "entry_kinds": postgres_array(e["kind"] for e in entries),
+                "entry_texts": postgres_array(e["text"] for e in entries),
+                "entry_data": postgres_array(json.dumps(e["data"]) for e in entries),
+                "entry_users": postgres_array(e["actor_user_id"] for e in entries),
+                "entry_labels": postgres_array(e["actor_label"] for e in entries),
+            },
+        )
+    else:
+        touches = [{"incident_id": id_, "now": now} for id_, now in held.touched.items()]
+        _TOUCH_INCIDENT.many(connection, touches)
+        _INSERT_TIMELINE_ENTRY.many(connection, held.entries)
     held.entries, held.touched = [], {}
+
+
+# PostgreSQL: the touches and the entries in one statement over array parameters (an
+# executemany costs a bound execution per row); incidents are locked in id order.
+_WRITE_TIMELINE_POSTGRESQL = f"""
+WITH locked AS (
+    SELECT id FROM {Incident.__tablename__}
+    WHERE id = ANY(%(incident_ids)s::integer[]) ORDER BY id FOR UPDATE
+), touched AS (
+    UPDATE {Incident.__tablename__} AS i SET updated_at = v.at
+    FROM locked AS l,
+         unnest(%(incident_ids)s::integer[], %(touched_ats)s::text[]::timestamptz[]) AS v(id, at)
+    WHERE i.id = ANY(%(incident_ids)s::integer[]) AND i.id = l.id AND i.id = v.id
+)
+INSERT INTO {TimelineEntry.__tablename__}
+    (incident_id, at, kind, text, data, actor_user_id, actor_label)
+SELECT e.incident_id, e.at, e.kind, e.text, e.data::json, e.actor_user_id, e.actor_label
+FROM unnest(%(entry_incidents)s::integer[], %(entry_ats)s::text[]::timestamptz[],
+            %(entry_kinds)s::text[], %(entry_texts)s::text[], %(entry_data)s::text[],
+            %(entry_users)s::integer[], %(entry_labels)s::text[])
+     WITH ORDINALITY AS e(incident_id, at, kind, text, data, actor_user_id, actor_label, n)
+ORDER BY e.n
+"""
 
 
 _TOUCH_INCIDENT = Prepared(

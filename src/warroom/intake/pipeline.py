@@ -37,7 +37,7 @@ from sqlalchemy.orm.util import identity_key
 from warroom.actors import Actor
 from warroom.catalog import queries as catalog_queries
 from warroom.db.base import UTCDateTime
-from warroom.db.prepared import Prepared, execute_driver_sql, postgres_array
+from warroom.db.prepared import Prepared, execute_driver_sql, postgres_array, postgres_time
 from warroom.db.transaction import before_commit, per_transaction
 from warroom.engines import alertgrouping as grouping
 from warroom.incidents import service as incidents
@@ -576,21 +576,23 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
             {
                 "alert_ids": postgres_array(alert.id for alert in alerts),
                 "alert_counts": postgres_array(alert.added for alert in alerts),
-                "alert_ats": postgres_array(_iso(alert.at) for alert in alerts),
+                "alert_ats": postgres_array(postgres_time(alert.at) for alert in alerts),
                 "alert_resolved_ats": postgres_array(
-                    None if alert.resolved_at is None else _iso(alert.resolved_at)
+                    None if alert.resolved_at is None else postgres_time(alert.resolved_at)
                     for alert in alerts
                 ),
                 "group_ids": postgres_array(group.id for group in groups),
                 "group_counts": postgres_array(group.added for group in groups),
-                "group_ats": postgres_array(_iso(group.at) for group in groups),
+                "group_ats": postgres_array(postgres_time(group.at) for group in groups),
                 "group_firing": postgres_array(group.firing for group in groups),
                 "group_services": postgres_array(
                     None if group.services is None else json.dumps(group.services)
                     for group in groups
                 ),
                 "event_alerts": postgres_array(event["alert_id"] for event in pending.events),
-                "event_ats": postgres_array(_iso(event["now"]) for event in pending.events),
+                "event_ats": postgres_array(
+                    postgres_time(event["now"]) for event in pending.events
+                ),
                 "event_actions": postgres_array(event["action"] for event in pending.events),
             },
         )
@@ -837,12 +839,6 @@ def _facts_of_signal(source: Source, signal: AlertSignal) -> grouping.AlertFacts
     return grouping.AlertFacts(
         service, labels, signal.severity, (signal.title or "Untitled alert")[:500]
     )
-
-
-def _iso(at: datetime) -> str:
-    if at.tzinfo is None:
-        raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
-    return at.isoformat()
 
 
 def _counted(repeats: Sequence[dict[str, Any]], id_name: str) -> list[tuple[int, int, datetime]]:
