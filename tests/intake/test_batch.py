@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
 from tests.intake.conftest import SYSTEM, am_alert, am_notification, at
 from warroom.audit.service import verify_chain
@@ -455,3 +455,46 @@ def test_a_batch_that_waited_for_a_key_counts_the_alert_created_meanwhile(
     assert [outcomes(r) for r in outcomes_of["second"]] == [["repeated"]]
     counts = {a.title: a.occurrences for a in queries.list_alerts(db, SYSTEM).items}
     assert counts == {"Z on payments": 1, "A on payments": 2}
+
+
+def test_a_batch_reading_its_alerts_does_not_block_the_tick_updating_them(
+    new_uow: Callable[[], UnitOfWork],
+    integration: IntegrationCreated,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The tick updates alerts of pending groups while holding the grouping lock, which a
+    # batch that has read (and row-locked) those alerts may want next: the batch's row locks
+    # must not stop the tick, or the two wait for each other until PostgreSQL aborts one.
+    if db.dialect != "postgresql":
+        pytest.skip("row locks and the one-statement read are PostgreSQL's")
+    service.set_rules(
+        new_uow(), SYSTEM, source="rules:\n  - name: slow\n    open_after: {occurrences: 3}\n"
+    )
+    key = integration.credential
+    batch(new_uow, [am(key, am_alert("A"))], at(0))  # pending group; the integration is known
+    read, go = threading.Event(), threading.Event()
+    real_prefetch = pipeline.prefetch_open_alerts
+
+    def pausing(*args: Any, **kwargs: Any) -> None:
+        read.set()  # the batch has read and locked its alerts in one statement
+        go.wait(10)
+        real_prefetch(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "prefetch_open_alerts", pausing)
+    outcomes_of: list[DeliveryResult | Exception] = []
+    delivering = threading.Thread(
+        target=lambda: outcomes_of.extend(batch(new_uow, [am(key, am_alert("A"))], at(1)))
+    )
+    delivering.start()
+    try:
+        assert read.wait(10)
+        with new_uow() as uow:  # what the tick does to a group's alerts, under a short timeout
+            uow.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            pipeline.grouping_lock(uow.session)
+            uow.session.execute(update(Alert).values(labels={"touched": "by the tick"}))
+            uow.commit()
+    finally:
+        go.set()
+        delivering.join()
+    assert [outcomes(r) for r in outcomes_of] == [["repeated"]]

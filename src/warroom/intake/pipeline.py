@@ -220,7 +220,7 @@ _OPEN_KNOWN_BATCH = Prepared(
         f"LEFT JOIN {AlertGroup.__tablename__} AS g ON g.id = {Alert.__tablename__}.group_id "
         f"WHERE {Alert.__tablename__}.integration_id = i.id "
         f"AND {Alert.__tablename__}.open_key = ANY(CAST(:open_keys AS text[])) "
-        f"FOR UPDATE OF {Alert.__tablename__}"
+        f"FOR KEY SHARE OF {Alert.__tablename__}"
         ") AS a ON true"
     ).columns(
         Integration.id,
@@ -257,11 +257,14 @@ def open_known_batch(
 
     Why one statement is enough, although it reads with the snapshot it started with, from
     before its lock waits: an alert another transaction changed meanwhile (a repeat, a
-    resolve) is read again, at its latest version, because the row is locked (`FOR UPDATE`),
-    and dropped if its key is no longer open; an alert another transaction created meanwhile
-    is not seen, so the batch inserts the key again and fails on the unique (integration,
-    open key) constraint, and each of its deliveries is then received alone. Saves a round
-    trip per batch.
+    resolve) is read again, at its latest version, because the row is locked, and dropped if
+    its key is no longer open; an alert another transaction created meanwhile is not seen,
+    so the batch inserts the key again and fails on the unique (integration, open key)
+    constraint, and each of its deliveries is then received alone. Saves a round trip per
+    batch. The row locks are the weakest (`FOR KEY SHARE`): they still make the read follow
+    committed changes, and they do not block the tick, which updates alerts of pending
+    groups holding the grouping lock that this batch may want next (with `FOR UPDATE`,
+    the two would wait for each other).
     """
     keys = sorted({key for _, key in _keyed(deliveries) if not key.startswith(ID_PREFIX)})
     lock_keys = unheld_keys(session, identity_names(deliveries))
