@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from warroom.audit.models import AuditEntry
 from warroom.db.engine import Database
-from warroom.db.prepared import Prepared, execute_driver_sql, postgres_array
+from warroom.db.prepared import Prepared, execute_driver_sql, in_binds, in_chunks, postgres_array
 from warroom.db.uow import UnitOfWork
 from warroom.intake.models import AlertGroup
 
@@ -236,3 +236,13 @@ def test_a_postgres_array_literal_reads_back_as_the_values(db: Database) -> None
         ).scalar()
     assert as_text == [*texts, None]
     assert as_int == [3, -1, 0]
+
+
+def test_in_chunks_fill_every_bind_and_repeat_the_last_value() -> None:
+    chunks = list(in_chunks("key", 3, ["a", "b", "c", "d"]))
+    assert chunks == [
+        {"key_0": "a", "key_1": "b", "key_2": "c"},
+        {"key_0": "d", "key_1": "d", "key_2": "d"},
+    ]
+    assert list(in_chunks("key", 3, [])) == []
+    assert [bind.key for bind in in_binds("key", 3)] == ["key_0", "key_1", "key_2"]

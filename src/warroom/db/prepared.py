@@ -23,12 +23,12 @@ transaction begun by SQLAlchemy. DBAPI errors are raised as SQLAlchemy's excepti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert
+from sqlalchemy import Connection, Insert, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.dml import UpdateBase
@@ -92,7 +92,7 @@ class Prepared:
         if any(isinstance(e, BindParameter) and e.expanding for e in iterate(statement)):
             raise ValueError(
                 "expanding IN parameters are not supported, since their SQL depends on the "
-                "values: write a fixed number of comparisons instead"
+                "values: use `in_binds` and `in_chunks` instead"
             )
         if isinstance(statement, Insert) and not statement.exported_columns:
             # Without RETURNING, no implicit RETURNING of the primary key either.
@@ -167,6 +167,25 @@ class Prepared:
         if compiled is None:  # two threads may both compile: harmless, the results are equal
             compiled = self._by_dialect[dialect.name] = _compile(self.statement, dialect)
         return compiled
+
+
+def in_binds(name: str, size: int) -> list[BindParameter[Any]]:
+    """`size` bind parameters `name_0`, `name_1`, ... for `column.in_(...)` in a `Prepared`.
+
+    An expanding IN cannot be prepared (its SQL depends on the number of values), so a list
+    of values goes in chunks of a fixed size, `in_chunks`.
+    """
+    return [bindparam(f"{name}_{index}") for index in range(size)]
+
+
+def in_chunks(name: str, size: int, values: Sequence[Any]) -> Iterator[dict[str, Any]]:
+    """The parameters of `in_binds(name, size)` for each chunk of `values` (none if empty).
+
+    A short chunk repeats its last value, which matches nothing more.
+    """
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        yield {f"{name}_{index}": chunk[min(index, len(chunk) - 1)] for index in range(size)}
 
 
 def execute_driver_sql(connection: Connection, sql: str, params: Params | Sequence[Any]) -> None:

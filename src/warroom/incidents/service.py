@@ -25,7 +25,14 @@ from warroom.actors import Actor, Role, require_admin, require_writer
 from warroom.audit.service import append_entry
 from warroom.catalog.queries import dependency_graph
 from warroom.db.base import utcnow
-from warroom.db.prepared import Prepared, execute_driver_sql, postgres_array, postgres_time
+from warroom.db.prepared import (
+    Prepared,
+    execute_driver_sql,
+    in_binds,
+    in_chunks,
+    postgres_array,
+    postgres_time,
+)
 from warroom.db.transaction import before_commit, per_transaction
 from warroom.db.uow import UnitOfWork
 from warroom.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -274,10 +281,7 @@ def incidents_accepting_alerts_in(session: Session, incident_ids: Collection[int
     wanted = sorted(set(incident_ids))
     accepting: set[int] = set()
     connection = session.connection()
-    for start in range(0, len(wanted), _IDS_PER_QUERY):
-        chunk = wanted[start : start + _IDS_PER_QUERY]
-        # A fixed number of ids per query, so that it is prepared once; a short list repeats.
-        params = {f"id_{i}": chunk[min(i, len(chunk) - 1)] for i in range(_IDS_PER_QUERY)}
+    for params in in_chunks("id", _IDS_PER_QUERY, wanted):
         for incident_id, status in _INCIDENT_STATUSES.rows(connection, params):
             if policy.is_active(status):
                 accepting.add(incident_id)
@@ -286,9 +290,7 @@ def incidents_accepting_alerts_in(session: Session, incident_ids: Collection[int
 
 _IDS_PER_QUERY = 8
 _INCIDENT_STATUSES = Prepared(
-    select(Incident.id, Incident.status).where(
-        Incident.id.in_([bindparam(f"id_{i}") for i in range(_IDS_PER_QUERY)])
-    )
+    select(Incident.id, Incident.status).where(Incident.id.in_(in_binds("id", _IDS_PER_QUERY)))
 )
 
 

@@ -11,6 +11,7 @@ ticker without a delivery. Locking is described in `warroom.intake.locks`.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import uuid
 from collections.abc import Collection, Sequence
@@ -37,7 +38,14 @@ from sqlalchemy.orm.util import identity_key
 from warroom.actors import Actor
 from warroom.catalog import queries as catalog_queries
 from warroom.db.base import UTCDateTime
-from warroom.db.prepared import Prepared, execute_driver_sql, postgres_array, postgres_time
+from warroom.db.prepared import (
+    Prepared,
+    execute_driver_sql,
+    in_binds,
+    in_chunks,
+    postgres_array,
+    postgres_time,
+)
 from warroom.db.transaction import before_commit, per_transaction
 from warroom.engines import alertgrouping as grouping
 from warroom.incidents import service as incidents
@@ -118,7 +126,7 @@ class Context:
     integration: Source | None = None
 
     def rules(self) -> grouping.Rules:
-        return per_transaction(self.session, "warroom.intake.rules", load_rules)
+        return rules_in(self.session)
 
     def windows(self) -> list[grouping.MaintenanceWindow]:
         """Maintenance windows active now (all not yet ended are read once a transaction)."""
@@ -126,6 +134,11 @@ class Context:
             self.session, "warroom.intake.windows", lambda s: unended_windows(s, self.now)
         )
         return [w for w in unended if w.starts_at <= self.now < w.ends_at]
+
+
+def rules_in(session: Session) -> grouping.Rules:
+    """The live rules, read once per transaction."""
+    return per_transaction(session, "warroom.intake.rules", load_rules)
 
 
 _RULES_DOCUMENT = Prepared(select(GroupingRuleSet.document).where(GroupingRuleSet.id == 1))
@@ -199,10 +212,8 @@ def prefetch_open_alerts(
         unique = sorted(set(keys))
         for key in unique:
             known[(integration_id, key)] = None
-        for start in range(0, len(unique), _KEYS_PER_QUERY):
-            chunk = unique[start : start + _KEYS_PER_QUERY]
-            params: dict[str, Any] = {"integration_id": integration_id}
-            params.update((f"key_{i}", chunk[min(i, len(chunk) - 1)]) for i in _KEY_INDEXES)
+        for chunk in in_chunks("key", _KEYS_PER_QUERY, unique):
+            params = {"integration_id": integration_id, **chunk}
             for row in _OPEN_ALERTS.rows(connection, params):
                 known[(integration_id, row[-1])] = OpenAlert(*row[:-1])
     _prefetched(session).update(known)
@@ -377,16 +388,13 @@ _OPEN_ALERT_IN_GROUP = Prepared(
     .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
     .where(Alert.integration_id == bindparam("integration_id"), Alert.open_key == bindparam("key"))
 )
-# A fixed number of keys per query, so that the statement can be prepared; a shorter list
-# repeats its last key.
 _KEYS_PER_QUERY = 8
-_KEY_INDEXES = range(_KEYS_PER_QUERY)
 _OPEN_ALERTS = Prepared(
     select(*_OPEN_ALERT_COLUMNS, Alert.open_key)
     .outerjoin(AlertGroup, AlertGroup.id == Alert.group_id)
     .where(
         Alert.integration_id == bindparam("integration_id"),
-        Alert.open_key.in_([bindparam(f"key_{index}") for index in _KEY_INDEXES]),
+        Alert.open_key.in_(in_binds("key", _KEYS_PER_QUERY)),
     )
 )
 # Held repeats may be written after a resolve of the same alert, or a join of the same group,
@@ -399,7 +407,7 @@ _COUNT_ALERT_REPEATS = Prepared(
         last_seen_at=_latest(Alert.last_seen_at, bindparam("now", type_=UTCDateTime)),
     )
 )
-_COUNT_GROUP_REPEATS = Prepared(
+_GROUP_REPEATS = (
     update(AlertGroup)
     .where(AlertGroup.id == bindparam("group_id"))
     .values(
@@ -407,12 +415,9 @@ _COUNT_GROUP_REPEATS = Prepared(
         last_at=_latest(AlertGroup.last_at, bindparam("now", type_=UTCDateTime)),
     )
 )
-_WRITE_BOOKED_GROUP = Prepared(
-    update(AlertGroup)
-    .where(AlertGroup.id == bindparam("group_id"))
-    .values(
-        occurrences=AlertGroup.occurrences + bindparam("count"),
-        last_at=_latest(AlertGroup.last_at, bindparam("now", type_=UTCDateTime)),
+_COUNT_GROUP_REPEATS = Prepared(_GROUP_REPEATS)
+_WRITE_BOOKED_GROUP = Prepared(  # a group the batch also changed (`GroupBook`)
+    _GROUP_REPEATS.values(
         firing=bindparam("firing"),
         services=bindparam("services", type_=AlertGroup.services.type),
     )
@@ -742,14 +747,13 @@ class GroupBook:
     accepting: dict[int, bool] = field(default_factory=dict)  # incident -> accepts alerts
 
 
-# A fixed number of ids and keys per query, so that it is prepared once; a short list repeats.
 _GROUPS_PER_QUERY = 8
 _LIVE_GROUPS = Prepared(
     select(*(getattr(AlertGroup, name) for name in _BOOKED_COLUMNS)).where(
         or_(AlertGroup.status == PENDING, AlertGroup.status == OPEN),
         or_(
-            AlertGroup.id.in_([bindparam(f"id_{i}") for i in range(_GROUPS_PER_QUERY)]),
-            AlertGroup.group_key.in_([bindparam(f"key_{i}") for i in range(_GROUPS_PER_QUERY)]),
+            AlertGroup.id.in_(in_binds("id", _GROUPS_PER_QUERY)),
+            AlertGroup.group_key.in_(in_binds("key", _GROUPS_PER_QUERY)),
         ),
     )
 )
@@ -777,13 +781,13 @@ def _book_groups(session: Session, ids: Collection[int], keys: Collection[str]) 
             repeat["now"], held_at.get(repeat["group_id"], repeat["now"])
         )
     new_incidents: set[int] = set()
-    for start in range(0, max(len(wanted_ids), len(wanted_keys)), _GROUPS_PER_QUERY):
-        id_chunk = wanted_ids[start : start + _GROUPS_PER_QUERY] or [_NO_GROUP_ID]
-        key_chunk = wanted_keys[start : start + _GROUPS_PER_QUERY] or [_NO_GROUP_KEY]
-        params: dict[str, Any] = {}
-        for i in range(_GROUPS_PER_QUERY):
-            params[f"id_{i}"] = id_chunk[min(i, len(id_chunk) - 1)]
-            params[f"key_{i}"] = key_chunk[min(i, len(key_chunk) - 1)]
+    no_ids = next(in_chunks("id", _GROUPS_PER_QUERY, [_NO_GROUP_ID]))
+    no_keys = next(in_chunks("key", _GROUPS_PER_QUERY, [_NO_GROUP_KEY]))
+    for id_chunk, key_chunk in itertools.zip_longest(
+        in_chunks("id", _GROUPS_PER_QUERY, wanted_ids),
+        in_chunks("key", _GROUPS_PER_QUERY, wanted_keys),
+    ):
+        params = {**(id_chunk or no_ids), **(key_chunk or no_keys)}
         for row in _LIVE_GROUPS.rows(connection, params):
             if row[0] in book.groups:
                 continue
@@ -826,7 +830,7 @@ def book_groups_of_batch(
                     ids.add(found.group_id or _NO_GROUP_ID)
             elif signal.action is Action.TRIGGER:
                 facts = _facts_of_signal(source, signal)
-                rule = per_transaction(session, "warroom.intake.rules", load_rules)
+                rule = rules_in(session)
                 keys.add(grouping.group_key(rule.rule_for(facts.service, facts.labels), facts))
     if ids or keys:
         _book_groups(session, ids, keys)
@@ -836,7 +840,8 @@ _UNKNOWN = object()
 
 
 def _facts_of_signal(source: Source, signal: AlertSignal) -> grouping.AlertFacts:
-    """What correlation knows of a new alert (the values `_new_alert_values` stores)."""
+    """What correlation knows of a new alert; `_new_alert_values` stores the same title,
+    severity and service."""
     labels = {str(k): str(v) for k, v in signal.labels.items()}
     service = (signal.service or source.default_service)[:100]
     return grouping.AlertFacts(
@@ -971,13 +976,14 @@ def _create(ctx: Context, signal: AlertSignal, key: str) -> Alert:
 
 def _new_alert_values(ctx: Context, signal: AlertSignal, key: str) -> dict[str, Any]:
     assert ctx.integration is not None
+    facts = _facts_of_signal(ctx.integration, signal)
     return {
         "integration_id": ctx.integration.id,
         "dedup_key": key,
         "open_key": key,
-        "title": (signal.title or "Untitled alert")[:500],
-        "severity": signal.severity,
-        "service": (signal.service or ctx.integration.default_service)[:100],
+        "title": facts.title,
+        "severity": facts.severity,
+        "service": facts.service,
         "source": signal.source[:200],
         "labels": dict(signal.labels),
         "details": dict(signal.details),
