@@ -349,7 +349,7 @@ def _accepted_as_known(
     accepted: Accepted = []
     for index, delivery in enumerate(deliveries):
         document, json_error = decoded[index]
-        if source.max_body_bytes and len(delivery.body) > source.max_body_bytes:
+        if _over_own_limit(source, delivery):
             return None
         try:
             accepted.append((index, source, _parse(delivery, source, document, json_error)))
@@ -411,7 +411,7 @@ def _accepted_signals(
         PayloadTooLarge: over the integration's own body limit (nothing kept).
         MalformedRequest / InvalidInput: after adding the dead letter to the session.
     """
-    if integration.max_body_bytes and len(delivery.body) > integration.max_body_bytes:
+    if _over_own_limit(integration, delivery):
         raise PayloadTooLarge(
             f"the request body is larger than {integration.max_body_bytes} bytes, "
             f"the limit of integration {integration.name}"
@@ -421,6 +421,12 @@ def _accepted_signals(
     except PayloadError as exc:
         _keep_dead_letter(session, delivery, integration.id, exc)
         raise _rejection(exc, json_error) from exc
+
+
+def _over_own_limit(integration: pipeline.Source, delivery: Delivery) -> bool:
+    """Whether the body is over the integration's own limit (None or 0: no limit)."""
+    limit = integration.max_body_bytes
+    return limit is not None and 0 < limit < len(delivery.body)
 
 
 def _authenticate_once(
