@@ -176,7 +176,12 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     Figures that other load hardly skews, unlike alerts/s.
     """
     stat = Path(f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat")
-    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return _cpu_of_stat(stat.read_text())
+
+
+def _cpu_of_stat(stat: str) -> float:
+    """User + system seconds from the text of a /proc stat file."""
+    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -193,8 +198,7 @@ def postgres_cpu_seconds() -> float:
         except OSError:  # the process ended meanwhile
             continue
         if text_.partition(" (")[2].startswith("postgres)"):
-            fields = text_.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            total += _cpu_of_stat(text_)
     return total
 
 

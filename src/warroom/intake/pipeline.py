@@ -91,16 +91,19 @@ class Source:
         return cls(row.id, row.kind, row.name, row.default_service, row.mapping, row.max_body_bytes)
 
 
+# What a `Source` is read from, plus when the integration was disabled.
+_SOURCE_COLUMNS = (
+    Integration.id,
+    Integration.kind,
+    Integration.name,
+    Integration.default_service,
+    Integration.mapping,
+    Integration.max_body_bytes,
+    Integration.disabled_at,
+)
+
 _FIND_SOURCE = Prepared(
-    select(
-        Integration.id,
-        Integration.kind,
-        Integration.name,
-        Integration.default_service,
-        Integration.mapping,
-        Integration.max_body_bytes,
-        Integration.disabled_at,
-    ).where(Integration.credential_hash == bindparam("credential_hash"))
+    select(*_SOURCE_COLUMNS).where(Integration.credential_hash == bindparam("credential_hash"))
 )
 
 
@@ -234,13 +237,7 @@ _OPEN_KNOWN_BATCH = Prepared(
         f"FOR KEY SHARE OF {Alert.__tablename__}"
         ") AS a ON true"
     ).columns(
-        Integration.id,
-        Integration.kind,
-        Integration.name,
-        Integration.default_service,
-        Integration.mapping,
-        Integration.max_body_bytes,
-        Integration.disabled_at,
+        *_SOURCE_COLUMNS,
         column("alert_id", Integer),
         column("group_id", Integer),
         column("incident_id", Integer),
