@@ -126,6 +126,15 @@ def _empty_postgres(url: str) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
+            # Sessions still open on the worker's database belong to earlier tests (a live
+            # server's background work finishing): ended first, they can neither deadlock
+            # with the TRUNCATE nor see this test's data.
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             connection.execute(text("DELETE FROM alembic_version"))
             connection.execute(
