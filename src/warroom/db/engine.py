@@ -21,6 +21,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from warroom.config import Settings
+from warroom.db import wire
 from warroom.db.transaction import run_before_commit
 
 
@@ -28,8 +29,13 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, immediate: bool = Fa
     """Create an engine for `url` with the pragmas and pooling its dialect needs."""
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url, busy_timeout_ms=busy_timeout_ms, immediate=immediate)
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    # psycopg's automatic preparation is off: after a rollback it deallocates every prepared
+    # statement of the connection, `warroom.db.wire`'s too, which prepares the hot ones.
+    engine = create_engine(
+        url, pool_size=10, max_overflow=20, connect_args={"prepare_threshold": None}
+    )
     _ping_when_idle(engine)
+    wire.install(engine)
     return engine
 
 

@@ -10,8 +10,10 @@ processors (so values are stored exactly as SQLAlchemy stores them: SQLite DATET
 its microseconds, JSON, `UTCDateTime`), the values of binds that carry literals, and the result
 processors of the returned columns (so rows hold what `connection.execute` would return).
 
-It runs on the cursor of the SQLAlchemy `Connection` that the session's transaction holds
-(`session.connection()`), so it is inside that transaction. What it skips: SQLAlchemy's
+It runs on the SQLAlchemy `Connection` that the session's transaction holds
+(`session.connection()`), so it is inside that transaction: on SQLite on its DBAPI cursor, on
+PostgreSQL through `warroom.db.wire`, which prepares it on the server and sends it in one
+round trip with the `BEGIN` before it or the writes queued with `later`. What it skips: SQLAlchemy's
 connection events around statements (`before_cursor_execute`, `after_cursor_execute`, ...),
 Python-side column defaults (statements that would need them are refused: give such columns
 explicitly), implicit RETURNING of primary keys, and expanding IN parameters (refused, since
@@ -36,6 +38,9 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import Select, TextualSelect
 from sqlalchemy.sql.visitors import iterate
 
+from warroom.db import wire
+from warroom.db.wire import WireStatement
+
 Params = Mapping[str, Any]
 # `TextualSelect`: `text(...).columns(...)`, for SQL the expression language cannot build.
 Statement = Select[*tuple[Any, ...]] | TextualSelect | UpdateBase
@@ -51,6 +56,7 @@ class _Compiled:
     positional: bool
     binds: tuple[tuple[str, Any, _Processor | None], ...]  # name, default, processor
     results: tuple[tuple[int, _Processor], ...]  # column index, processor
+    wire: WireStatement | None  # on PostgreSQL: the statement as `warroom.db.wire` sends it
 
     def parameters(self, params: Params) -> Any:
         """The DBAPI parameters: a list for positional paramstyles, a dict for named ones."""
@@ -102,7 +108,14 @@ class Prepared:
 
     def rows(self, connection: Connection, params: Params | None = None) -> list[tuple[Any, ...]]:
         """All rows the statement returns."""
-        compiled, cursor = self._run(connection, params or {})
+        compiled = self._compiled(connection)
+        parameters = compiled.parameters(params or {})
+        if compiled.wire is not None:
+            try:
+                return compiled.processed(wire.rows(connection, compiled.wire, parameters))
+            except wire.Unsupported:
+                pass  # a cursor sends it, after the queue
+        cursor = _executed(connection, compiled.sql, parameters)
         try:
             return compiled.processed(cursor.fetchall())
         finally:
@@ -110,12 +123,8 @@ class Prepared:
 
     def first(self, connection: Connection, params: Params | None = None) -> tuple[Any, ...] | None:
         """The first row, or None when there is none."""
-        compiled, cursor = self._run(connection, params or {})
-        try:
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
-        return None if row is None else compiled.processed([row])[0]
+        found = self.rows(connection, params)
+        return found[0] if found else None
 
     def scalar(self, connection: Connection, params: Params | None = None) -> Any:
         """The first column of the first row, or None when there is no row."""
@@ -124,12 +133,36 @@ class Prepared:
 
     def execute(self, connection: Connection, params: Params | None = None) -> int:
         """Run a statement that returns no rows; returns the number of rows it affected."""
-        _, cursor = self._run(connection, params or {})
+        compiled = self._compiled(connection)
+        parameters = compiled.parameters(params or {})
+        if compiled.wire is not None:
+            try:
+                return wire.execute(connection, compiled.wire, parameters)
+            except wire.Unsupported:
+                pass  # a cursor sends it, after the queue
+        cursor = _executed(connection, compiled.sql, parameters)
         try:
             count: int = cursor.rowcount
         finally:
             cursor.close()
         return count
+
+    def later(self, connection: Connection, params: Params | None = None) -> None:
+        """Run a statement whose result nobody reads, on PostgreSQL with the next one.
+
+        On PostgreSQL it travels in the round trip of the connection's next statement, or of
+        the `COMMIT` (`warroom.db.wire`), and an error it raises is raised there; elsewhere it
+        runs now.
+        """
+        compiled = self._compiled(connection)
+        parameters = compiled.parameters(params or {})
+        if compiled.wire is not None:
+            try:
+                wire.later(connection, compiled.wire, parameters)
+                return
+            except wire.Unsupported:
+                pass  # a cursor sends it, after the queue
+        _executed(connection, compiled.sql, parameters).close()
 
     def many(self, connection: Connection, params: Sequence[Params]) -> None:
         """Run a statement that returns no rows once per parameter set (`executemany`)."""
@@ -137,6 +170,8 @@ class Prepared:
             return
         compiled = self._compiled(connection)
         converted = [compiled.parameters(one) for one in params]
+        if compiled.wire is not None:
+            wire.send_queued(connection)  # they go before this
         cursor = connection.connection.cursor()
         try:
             cursor.executemany(compiled.sql, converted)
@@ -144,19 +179,6 @@ class Prepared:
             raise _translated(error, connection.dialect, compiled.sql, converted) from error
         finally:
             cursor.close()
-
-    def _run(self, connection: Connection, params: Params) -> tuple[_Compiled, Any]:
-        compiled = self._compiled(connection)
-        parameters = compiled.parameters(params)
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(compiled.sql, parameters)
-        except BaseException as error:
-            cursor.close()
-            if isinstance(error, connection.dialect.loaded_dbapi.Error):
-                raise _translated(error, connection.dialect, compiled.sql, parameters) from error
-            raise
-        return compiled, cursor
 
     def _compiled(self, connection: Connection) -> _Compiled:
         if not connection.in_transaction():
@@ -188,22 +210,51 @@ def in_chunks(name: str, size: int, values: Sequence[Any]) -> Iterator[dict[str,
         yield {f"{name}_{index}": chunk[min(index, len(chunk) - 1)] for index in range(size)}
 
 
-def execute_driver_sql(connection: Connection, sql: str, params: Params | Sequence[Any]) -> None:
+def execute_driver_sql(
+    connection: Connection, sql: str, params: Params | Sequence[Any], *, later: bool = False
+) -> None:
     """Run SQL written for the connection's driver (its paramstyle) on the DBAPI cursor.
 
     For a dialect-specific statement that SQLAlchemy's expression language cannot build
     once and for all (PostgreSQL's `unnest` over array parameters); errors are raised as
     SQLAlchemy's, as from `Prepared`. Values go to the driver as they are, unprocessed.
+    On PostgreSQL, named parameters go through `warroom.db.wire`, with `later` as
+    `Prepared.later` (sent with the next statement or the `COMMIT`).
     """
     if not connection.in_transaction():
         raise RuntimeError("driver SQL runs inside a transaction only")
+    if wire.is_postgresql(connection) and isinstance(params, Mapping):
+        statement = _WIRE_STATEMENTS.get(sql)
+        if statement is None:
+            statement = _WIRE_STATEMENTS[sql] = WireStatement.of(sql)
+        try:
+            if later:
+                wire.later(connection, statement, params)
+            else:
+                wire.execute(connection, statement, params)
+            return
+        except wire.Unsupported:
+            wire.send_queued(connection)
+    _executed(connection, sql, params).close()
+
+
+_WIRE_STATEMENTS: dict[str, WireStatement] = {}
+
+
+def _executed(connection: Connection, sql: str, params: Any) -> Any:
+    """A DBAPI cursor that has run `sql` (after any queued statements); errors raised as
+    SQLAlchemy's."""
+    if wire.is_postgresql(connection):
+        wire.send_queued(connection)
     cursor = connection.connection.cursor()
     try:
         cursor.execute(sql, params)
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise _translated(error, connection.dialect, sql, params) from error
-    finally:
+    except BaseException as error:
         cursor.close()
+        if isinstance(error, connection.dialect.loaded_dbapi.Error):
+            raise _translated(error, connection.dialect, sql, params) from error
+        raise
+    return cursor
 
 
 def postgres_array(values: Iterable[int | str | None]) -> str:
@@ -259,7 +310,9 @@ def _compile(statement: Statement, dialect: Dialect) -> _Compiled:
         if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
         is not None
     )
-    return _Compiled(str(compiled), positional, binds, results)
+    sql = str(compiled)
+    on_wire = WireStatement.of(sql) if dialect.name == "postgresql" and not positional else None
+    return _Compiled(sql, positional, binds, results, on_wire)
 
 
 def _processor(processors: Mapping[str, Any], name: str) -> _Processor | None:

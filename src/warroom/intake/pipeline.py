@@ -574,7 +574,8 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
     groups = _group_writes(_counted(pending.groups, "group_id"), booked)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        # Arrays go as literals, times in them as ISO 8601 text (see `postgres_array`).
+        # Arrays go as literals, times in them as ISO 8601 text (see `postgres_array`). Sent
+        # with the next statement, at the latest with the COMMIT: a round trip saved.
         execute_driver_sql(
             connection,
             _WRITE_HELD_POSTGRESQL,
@@ -600,6 +601,7 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
                 ),
                 "event_actions": postgres_array(event["action"] for event in pending.events),
             },
+            later=True,
         )
     else:
         _RESOLVE_HELD.many(connection, pending.resolves)

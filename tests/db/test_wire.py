@@ -1,0 +1,209 @@
+"""Statements sent later and several to a round trip keep their order, their transaction
+and their errors (`warroom.db.wire`; on SQLite `later` simply runs at once)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import bindparam, column, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.types import Integer
+
+from warroom.db.engine import Database
+from warroom.db.prepared import Prepared, execute_driver_sql
+from warroom.db.uow import UnitOfWork
+from warroom.intake.models import AlertGroup
+
+AT = datetime(2026, 3, 1, 12, 30, 5, 250_000, tzinfo=UTC)
+
+_INSERT_GROUP = Prepared(
+    insert(AlertGroup).values(
+        id=bindparam("id"),
+        rule="default",
+        group_key=bindparam("group_key"),
+        services=[],
+        status="open",
+        first_at=AT,
+        last_at=AT,
+        occurrences=1,
+        firing=1,
+        reason="",
+    )
+)
+_COUNT_REPEAT = Prepared(
+    update(AlertGroup)
+    .where(AlertGroup.group_key == bindparam("group_key"))
+    .values(occurrences=AlertGroup.occurrences + 1)
+)
+_OCCURRENCES = Prepared(
+    select(AlertGroup.occurrences).where(AlertGroup.group_key == bindparam("group_key"))
+)
+_ids = iter(range(1000, 10**6))
+
+
+def _group(key: str, group_id: int | None = None) -> dict[str, object]:
+    """An alert group's insert parameters; a new id unless `group_id` is given."""
+    return {"group_key": key, "id": next(_ids) if group_id is None else group_id}
+
+
+def _occurrences(new_uow: Callable[[], UnitOfWork], key: str) -> list[int]:
+    with new_uow() as uow:
+        return [row[0] for row in _OCCURRENCES.rows(uow.session.connection(), {"group_key": key})]
+
+
+def test_a_later_write_is_seen_by_the_next_statement_whoever_sends_it(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        connection = uow.session.connection()
+        _INSERT_GROUP.later(connection, _group("k"))
+        by_sqlalchemy = connection.execute(
+            select(AlertGroup.occurrences).where(AlertGroup.group_key == "k")
+        ).scalar_one()
+        _COUNT_REPEAT.later(connection, {"group_key": "k"})
+        by_prepared = _OCCURRENCES.scalar(connection, {"group_key": "k"})
+        _COUNT_REPEAT.later(connection, {"group_key": "k"})
+        by_orm = uow.session.scalars(
+            select(AlertGroup.occurrences).where(AlertGroup.group_key == "k")
+        ).one()
+
+    assert (by_sqlalchemy, by_prepared, by_orm) == (1, 2, 3)
+
+
+def test_later_writes_commit_with_the_transaction_in_the_order_they_were_queued(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        connection = uow.session.connection()
+        _INSERT_GROUP.later(connection, _group("k"))
+        for _ in range(3):
+            _COUNT_REPEAT.later(connection, {"group_key": "k"})
+        uow.commit()
+
+    assert _occurrences(new_uow, "k") == [4]
+
+
+def test_later_writes_are_dropped_on_rollback_and_do_not_reach_the_next_transaction(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        _INSERT_GROUP.later(uow.session.connection(), _group("dropped"))
+    with new_uow() as uow:
+        _INSERT_GROUP.later(uow.session.connection(), _group("kept"))
+        uow.commit()
+
+    assert _occurrences(new_uow, "dropped") == []
+    assert _occurrences(new_uow, "kept") == [1]
+
+
+def test_an_error_of_a_later_write_fails_the_commit_and_nothing_of_it_is_kept(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow, pytest.raises(IntegrityError):
+        connection = uow.session.connection()
+        _INSERT_GROUP.execute(connection, _group("first"))
+        _INSERT_GROUP.later(connection, _group("twice", group_id=7))
+        _INSERT_GROUP.later(connection, _group("twice", group_id=7))
+        uow.commit()
+
+    assert _occurrences(new_uow, "first") == []
+    assert _occurrences(new_uow, "twice") == []
+    with new_uow() as uow:  # the connection is fine afterwards
+        _INSERT_GROUP.later(uow.session.connection(), _group("after"))
+        uow.commit()
+    assert _occurrences(new_uow, "after") == [1]
+
+
+def test_an_error_is_raised_as_sqlalchemys_with_the_failing_statement(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        _INSERT_GROUP.execute(uow.session.connection(), _group("k", group_id=7))
+        uow.commit()
+    with new_uow() as uow, pytest.raises(IntegrityError) as raised:
+        connection = uow.session.connection()
+        _COUNT_REPEAT.later(connection, {"group_key": "k"})
+        _INSERT_GROUP.execute(connection, _group("k", group_id=7))
+
+    assert "INSERT INTO alert_groups" in str(raised.value)
+    assert _occurrences(new_uow, "k") == [1]  # the update before it was rolled back with it
+
+
+def test_driver_sql_sent_later_runs_with_the_commit(
+    db: Database, new_uow: Callable[[], UnitOfWork]
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("the driver SQL below is PostgreSQL's")
+    with new_uow() as uow:
+        connection = uow.session.connection()
+        _INSERT_GROUP.execute(connection, _group("k"))
+        execute_driver_sql(
+            connection,
+            "UPDATE alert_groups SET occurrences = occurrences + n "
+            "FROM unnest(%(n)s::integer[]) AS n WHERE group_key = %(key)s",
+            {"n": "{2,3}", "key": "k"},
+            later=True,
+        )
+        uow.commit()
+
+    assert _occurrences(new_uow, "k") == [3]
+
+
+def test_the_first_statement_of_a_transaction_opens_it(
+    db: Database, new_uow: Callable[[], UnitOfWork]
+) -> None:
+    """`BEGIN` travels with the first statement: without it, the pipeline's implicit
+    transaction would commit the insert at once."""
+    with new_uow() as uow:
+        _INSERT_GROUP.execute(uow.session.connection(), _group("rolled back"))
+        # rolled back on leaving
+
+    assert _occurrences(new_uow, "rolled back") == []
+
+
+def test_prepared_statements_outlive_a_failed_transaction_on_the_same_connection(
+    db: Database, new_uow: Callable[[], UnitOfWork]
+) -> None:
+    """psycopg deallocates every prepared statement of a connection after a rollback when
+    it prepares statements itself; its automatic preparation is off so ours survive."""
+    with new_uow() as uow:
+        _INSERT_GROUP.execute(uow.session.connection(), _group("k"))
+        uow.commit()
+    with db.writer.connect() as connection:
+        backend = (
+            connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            if (db.dialect == "postgresql")
+            else None
+        )
+    with new_uow() as uow, pytest.raises(DBAPIError):
+        connection = uow.session.connection()
+        assert _OCCURRENCES.scalar(connection, {"group_key": "k"}) == 1
+        for _ in range(6):  # psycopg would prepare this one itself on its fifth run
+            connection.execute(select(AlertGroup.id)).all()
+        connection.exec_driver_sql("SELECT * FROM no_such_table")
+    with new_uow() as uow:
+        connection = uow.session.connection()
+        if backend is not None:
+            same = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            assert same == backend  # the pool gave the same connection back
+        assert _OCCURRENCES.scalar(connection, {"group_key": "k"}) == 1
+
+
+def test_values_the_wire_does_not_send_as_text_go_through_a_cursor_after_the_queue(
+    db: Database, new_uow: Callable[[], UnitOfWork]
+) -> None:
+    listed = Prepared(
+        text("SELECT count(*) FROM alert_groups WHERE occurrences = ANY(:counts)").columns(
+            column("n", Integer)
+        )
+    )
+    counts = [1, 2] if db.dialect == "postgresql" else None
+    if counts is None:
+        pytest.skip("list parameters are PostgreSQL's")
+    with new_uow() as uow:
+        connection = uow.session.connection()
+        _INSERT_GROUP.later(connection, _group("k"))
+        assert listed.scalar(connection, {"counts": counts}) == 1
+        assert connection.execute(select(func.count()).select_from(AlertGroup)).scalar() == 1
