@@ -89,6 +89,7 @@ def _write_entries(session: Session, entries: list[dict[str, Any]]) -> None:
                 "actor_user_id": postgres_array(e["actor_user_id"] for e in entries),
                 "summary": postgres_array(json.dumps(e["summary"]) for e in entries),
             },
+            later=True,  # with the COMMIT
         )
     else:
         _INSERT_ENTRY.many(connection, entries)
@@ -123,7 +124,7 @@ def _locked_chain_head(session: Session) -> tuple[int, str]:
     """(seq, hash) of the last entry, after locking the chain until the transaction ends."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        _LOCK_CHAIN.rows(connection, {"key": _CHAIN_LOCK_KEY})
+        _LOCK_CHAIN.later(connection, {"key": _CHAIN_LOCK_KEY})  # sent with the read below
     row = _READ_HEAD.first(connection)
     return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
 

@@ -183,6 +183,7 @@ def _write_timeline(session: Session, held: HeldTimeline) -> None:
                 "entry_users": postgres_array(e["actor_user_id"] for e in entries),
                 "entry_labels": postgres_array(e["actor_label"] for e in entries),
             },
+            later=True,  # with the next statement or the COMMIT
         )
     else:
         touches = [{"incident_id": id_, "now": now} for id_, now in held.touched.items()]

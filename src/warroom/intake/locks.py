@@ -44,7 +44,8 @@ def xact_lock(session: Session, name: str) -> None:
 
 
 def xact_locks(session: Session, names: Iterable[str]) -> None:
-    """Hold the locks named `names` until the transaction ends, in one round trip.
+    """Hold the locks named `names` until the transaction ends, taken in the round trip of
+    the transaction's next statement (`Prepared.later`).
 
     Locks are taken in the order of their keys, the same order in every process, so two
     transactions locking overlapping sets queue instead of deadlocking. Keys this
@@ -55,7 +56,8 @@ def xact_locks(session: Session, names: Iterable[str]) -> None:
     keys = unheld_keys(session, names)
     if not keys:
         return
-    _LOCK_MANY.rows(session.connection(), {"ns": NAMESPACE, "keys": postgres_array(keys)})
+    # Sent with the next statement: whatever the locks guard comes after them anyway.
+    _LOCK_MANY.later(session.connection(), {"ns": NAMESPACE, "keys": postgres_array(keys)})
     note_held(session, keys)
 
 
