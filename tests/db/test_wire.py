@@ -207,3 +207,16 @@ def test_values_the_wire_does_not_send_as_text_go_through_a_cursor_after_the_que
         _INSERT_GROUP.later(connection, _group("k"))
         assert listed.scalar(connection, {"counts": counts}) == 1
         assert connection.execute(select(func.count()).select_from(AlertGroup)).scalar() == 1
+
+
+def test_many_later_queues_every_parameter_set_in_order(new_uow: Callable[[], UnitOfWork]) -> None:
+    with new_uow() as uow:
+        connection = uow.session.connection()
+        _INSERT_GROUP.many(connection, [_group("a"), _group("b")], later=True)
+        _COUNT_REPEAT.many(connection, [{"group_key": "a"}] * 3, later=True)
+        _COUNT_REPEAT.many(connection, [{"group_key": "b"}])
+        read_back = [_OCCURRENCES.scalar(connection, {"group_key": key}) for key in "ab"]
+        uow.commit()
+
+    assert read_back == [4, 2]
+    assert (_occurrences(new_uow, "a"), _occurrences(new_uow, "b")) == ([4], [2])

@@ -236,6 +236,41 @@ def test_a_batch_keeps_its_groups_right_across_fast_paths_and_the_general_path(
     assert sorted(incident.services) == ["checkout", "payments", "search"]
 
 
+def test_alerts_a_batch_creates_are_stored_under_the_ids_it_answers_with(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    # On PostgreSQL new alerts joining an open incident take ids the batch reserved and
+    # their inserts travel with later statements; a batch resolving keys first, then firing
+    # them again, and a second batch reserving afresh must all answer the stored ids.
+    rules = "rules:\n  - name: everything\n    group_by: []\n"
+    service.set_rules(new_uow(), SYSTEM, source=rules)
+    key = integration.credential
+    batch(new_uow, [am(key, am_alert("A")), am(key, am_alert("B"))], at(1))
+    answered: dict[int, str] = {}
+    for minute, names in ((2, "CDEF"), (3, "GH")):
+        deliveries = [am(key, am_alert(name, service_name=f"s{name}")) for name in names]
+        if minute == 2:
+            deliveries.insert(0, am(key, am_alert("A", status="resolved")))
+            deliveries.append(am(key, am_alert("A")))
+        for result in batch(new_uow, deliveries, at(minute)):
+            assert isinstance(result, DeliveryResult), result
+            for alert in result.alerts:
+                if alert.outcome == "created":
+                    assert alert.alert_id not in answered
+                    answered[alert.alert_id] = alert.dedup_key
+    with db.read_session() as session:
+        stored = {row[0]: row[1] for row in session.execute(select(Alert.id, Alert.dedup_key))}
+        events = [
+            (row[0], row[1])
+            for row in session.execute(select(AlertEvent.alert_id, AlertEvent.action))
+        ]
+    assert len(answered) == 7  # C to H, and A fired again
+    assert {alert_id: stored[alert_id] for alert_id in answered} == answered
+    assert sorted(alert_id for alert_id, action in events if action == "trigger") == sorted(
+        [*answered, *(alert_id for alert_id in stored if alert_id not in answered)]
+    )
+
+
 def test_the_incident_hears_once_when_a_batch_resolves_its_last_alerts(
     new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
 ) -> None:

@@ -164,14 +164,28 @@ class Prepared:
                 pass  # a cursor sends it, after the queue
         _executed(connection, compiled.sql, parameters).close()
 
-    def many(self, connection: Connection, params: Sequence[Params]) -> None:
-        """Run a statement that returns no rows once per parameter set (`executemany`)."""
+    def many(
+        self, connection: Connection, params: Sequence[Params], *, later: bool = False
+    ) -> None:
+        """Run a statement that returns no rows once per parameter set, in order.
+
+        On PostgreSQL all of them travel in one round trip, with `later` as `Prepared.later`
+        (in the round trip of the connection's next statement or of the `COMMIT`);
+        elsewhere they run now (`executemany`).
+        """
         if not params:
             return
         compiled = self._compiled(connection)
         converted = [compiled.parameters(one) for one in params]
         if compiled.wire is not None:
-            wire.send_queued(connection)  # they go before this
+            try:
+                wire.later(connection, compiled.wire, *converted)
+            except wire.Unsupported:
+                wire.send_queued(connection)  # a cursor sends them all, after the queue
+            else:
+                if not later:
+                    wire.send_queued(connection)
+                return
         cursor = connection.connection.cursor()
         try:
             cursor.executemany(compiled.sql, converted)

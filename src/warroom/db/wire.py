@@ -131,10 +131,11 @@ def execute(connection: Connection, statement: WireStatement, params: Mapping[st
     return _run(connection, statement, params).command_tuples or 0
 
 
-def later(connection: Connection, statement: WireStatement, params: Mapping[str, Any]) -> None:
-    """Queue a statement whose result nobody reads, sent with the connection's next one."""
+def later(connection: Connection, statement: WireStatement, *params: Mapping[str, Any]) -> None:
+    """Queue a statement whose result nobody reads, sent with the connection's next one;
+    once per parameter set, in order (none is queued if any raises `Unsupported`)."""
     wire, _ = _wire_of(connection)
-    wire.queued.append(_Queued(statement, statement.values(params), params))
+    wire.queued.extend([_Queued(statement, statement.values(one), one) for one in params])
 
 
 def send_queued(connection: Connection) -> None:
