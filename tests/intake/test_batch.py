@@ -460,8 +460,8 @@ def test_a_batch_that_waited_for_a_key_counts_the_alert_created_meanwhile(
     new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
 ) -> None:
     # On PostgreSQL a batch from a known integration locks its keys and reads their open
-    # alerts in one statement, with a snapshot from before its wait for the lock: an alert
-    # created meanwhile is not seen then, and the batch must still count it as a repeat.
+    # alerts in one round trip: the read must see the alert created while the batch waited
+    # for the lock, and count a repeat of it.
     key = integration.credential
     batch(new_uow, [am(key, am_alert("Z"))], at(0))  # the integration is known from here on
     holding, release = threading.Event(), threading.Event()

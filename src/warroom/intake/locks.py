@@ -53,32 +53,12 @@ def xact_locks(session: Session, names: Iterable[str]) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    keys = unheld_keys(session, names)
+    keys = sorted({lock_key(name) for name in names} - _held(session))
     if not keys:
         return
     # Sent with the next statement: whatever the locks guard comes after them anyway.
     _LOCK_MANY.later(session.connection(), {"ns": NAMESPACE, "keys": postgres_array(keys)})
-    note_held(session, keys)
-
-
-def unheld_keys(session: Session, names: Iterable[str]) -> list[int]:
-    """The keys of `names` this transaction does not hold yet, in the order to lock them.
-
-    For a statement that takes them itself (`LOCKING_SUBQUERY`), which then `note_held`.
-    """
-    return sorted({lock_key(name) for name in names} - _held(session))
-
-
-def note_held(session: Session, keys: Iterable[int]) -> None:
     _held(session).update(keys)
-
-
-# Takes the locks `:keys` (from `unheld_keys`) in order, inside another statement, under the
-# same namespace as `xact_locks`.
-LOCKING_SUBQUERY = (
-    "(SELECT count(*) FROM (SELECT pg_advisory_xact_lock(CAST(:ns AS integer), t.k) "
-    "FROM unnest(CAST(:keys AS integer[])) WITH ORDINALITY AS t(k, n) ORDER BY t.n) AS locked)"
-)
 
 
 _LOCK_MANY = Prepared(

@@ -50,13 +50,9 @@ from warroom.db.transaction import before_commit, per_transaction
 from warroom.engines import alertgrouping as grouping
 from warroom.incidents import service as incidents
 from warroom.intake.locks import (
-    LOCKING_SUBQUERY,
-    NAMESPACE,
     grouping_lock,
     identity_lock,
     identity_name,
-    note_held,
-    unheld_keys,
     xact_locks,
 )
 from warroom.intake.models import (
@@ -227,15 +223,14 @@ _OPEN_KNOWN_BATCH = Prepared(
         "SELECT i.id, i.kind, i.name, i.default_service, i.mapping, i.max_body_bytes, "
         "i.disabled_at, a.id, a.group_id, a.incident_id, a.group_status, a.title, a.service, "
         "a.severity, a.open_key "
-        f"FROM (SELECT * FROM {Integration.__tablename__} "
-        f"WHERE credential_hash = :credential_hash AND {LOCKING_SUBQUERY} >= 0) AS i "
+        f"FROM {Integration.__tablename__} AS i "
         "LEFT JOIN LATERAL ("
         f"SELECT {Alert.__tablename__}.*, g.status AS group_status FROM {Alert.__tablename__} "
         f"LEFT JOIN {AlertGroup.__tablename__} AS g ON g.id = {Alert.__tablename__}.group_id "
         f"WHERE {Alert.__tablename__}.integration_id = i.id "
-        f"AND {Alert.__tablename__}.open_key = ANY(CAST(:open_keys AS text[])) "
-        f"FOR KEY SHARE OF {Alert.__tablename__}"
-        ") AS a ON true"
+        f"AND {Alert.__tablename__}.open_key = ANY(CAST(:open_keys AS text[]))"
+        ") AS a ON true "
+        "WHERE i.credential_hash = :credential_hash"
     ).columns(
         *_SOURCE_COLUMNS,
         column("alert_id", Integer),
@@ -256,36 +251,24 @@ def open_known_batch(
     expected: Source,
     deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]],
 ) -> bool:
-    """One statement for a batch from one integration: read it, lock, read the open alerts.
+    """One round trip for a batch from one integration: lock, read it and its open alerts.
 
-    PostgreSQL only. Takes the batch's identity locks (in order, before anything else), reads
-    the integration holding `credential_hash`, and reads its open alerts of the batch's keys
-    under row locks, then returns whether the integration is the `expected` one (enabled);
-    only then are the alerts kept for `_open_alert`, as `prefetch_open_alerts` keeps them.
+    PostgreSQL only. Takes the batch's identity locks (in order, before anything else), then
+    reads the integration holding `credential_hash` and its open alerts of the batch's keys,
+    and returns whether the integration is the `expected` one (enabled); only then are the
+    alerts kept for `_open_alert`, as `prefetch_open_alerts` keeps them.
 
-    Why one statement is enough, although it reads with the snapshot it started with, from
-    before its lock waits: an alert another transaction changed meanwhile (a repeat, a
-    resolve) is read again, at its latest version, because the row is locked, and dropped if
-    its key is no longer open; an alert another transaction created meanwhile is not seen,
-    so the batch inserts the key again and fails on the unique (integration, open key)
-    constraint, and each of its deliveries is then received alone. Saves a round trip per
-    batch. The row locks are the weakest (`FOR KEY SHARE`): they still make the read follow
-    committed changes, and they do not block the tick, which updates alerts of pending
-    groups holding the grouping lock that this batch may want next (with `FOR UPDATE`,
-    the two would wait for each other).
+    The locks and the read are two statements in one round trip (`Prepared.later`): the
+    read's snapshot is taken once the locks are held, so it sees every change committed by
+    whoever held them before, and it needs no row locks (which would cost a WAL record per
+    alert, and could make the tick wait).
     """
     keys = sorted({key for _, key in _keyed(deliveries) if not key.startswith(ID_PREFIX)})
-    lock_keys = unheld_keys(session, identity_names(deliveries))
-    params = {
-        "credential_hash": credential_hash,
-        "ns": NAMESPACE,
-        "keys": postgres_array(lock_keys),
-        "open_keys": postgres_array(keys),
-    }
+    xact_locks(session, identity_names(deliveries))
+    params = {"credential_hash": credential_hash, "open_keys": postgres_array(keys)}
     rows = _OPEN_KNOWN_BATCH.rows(session.connection(), params)
     if not rows:
         return False
-    note_held(session, lock_keys)
     first = rows[0]
     if (Source(*first[:6]), first[6] is not None) != (expected, False):
         return False

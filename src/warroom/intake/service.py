@@ -325,7 +325,7 @@ def _accepted_as_known(
     Why: on PostgreSQL a batch otherwise reads its integration, takes its identity locks and
     reads its open alerts, three round trips in a row. When every delivery carries the same
     credential, the integration it had last time is known, and every delivery parses with
-    it, one statement does all three (`pipeline.open_known_batch`); if the integration read
+    it, one round trip does all three (`pipeline.open_known_batch`); if the integration read
     differs from the one expected (rotated, disabled, changed), the guess is dropped and
     None returned, and the batch is authenticated and parsed the usual way (locks already
     taken are harmless).
