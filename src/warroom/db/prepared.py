@@ -280,12 +280,17 @@ def postgres_array(values: Iterable[int | str | None]) -> str:
     """
     parts = []
     for value in values:
-        if value is None:
+        kind = value.__class__
+        if kind is int:
+            parts.append(str(value))
+        elif value is None:
             parts.append("NULL")
         elif isinstance(value, int):
             parts.append(str(int(value)))
-        else:
+        elif "\\" in value or '"' in value:
             parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            parts.append('"' + value + '"')
     return "{" + ",".join(parts) + "}"
 
 

@@ -308,6 +308,11 @@ def _flush(pgconn: Any) -> None:
 
 def _text(value: Any) -> bytes | None:
     """A parameter in PostgreSQL's text input format."""
+    kind = value.__class__
+    if kind is str:
+        return value.encode()  # type: ignore[no-any-return]
+    if kind is int:
+        return str(value).encode()
     if value is None:
         return None
     if isinstance(value, str):

@@ -51,14 +51,15 @@ def xact_locks(session: Session, names: Iterable[str]) -> None:
     transactions locking overlapping sets queue instead of deadlocking. Keys this
     transaction already holds are skipped (remembered in the session). No-op on SQLite.
     """
-    if session.get_bind().dialect.name != "postgresql":
+    held = _held(session)
+    if held is None:
         return
-    keys = sorted({lock_key(name) for name in names} - _held(session))
+    keys = sorted({lock_key(name) for name in names} - held)
     if not keys:
         return
     # Sent with the next statement: whatever the locks guard comes after them anyway.
     _LOCK_MANY.later(session.connection(), {"ns": NAMESPACE, "keys": postgres_array(keys)})
-    _held(session).update(keys)
+    held.update(keys)
 
 
 _LOCK_MANY = Prepared(
@@ -69,8 +70,13 @@ _LOCK_MANY = Prepared(
 )
 
 
-def _held(session: Session) -> set[int]:
-    return per_transaction(session, "warroom.intake.locks", lambda _: set[int]())
+def _held(session: Session) -> set[int] | None:
+    """The keys this transaction holds; None on SQLite, which takes no advisory locks."""
+    return per_transaction(session, "warroom.intake.locks", _no_keys_held)
+
+
+def _no_keys_held(session: Session) -> set[int] | None:
+    return set() if session.get_bind().dialect.name == "postgresql" else None
 
 
 def identity_name(integration_id: int, dedup_key: str) -> str:
