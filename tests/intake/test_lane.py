@@ -16,8 +16,8 @@ from tests.conftest import run_coroutine
 from tests.intake.conftest import am_alert, am_notification
 from warroom.http.headers import SECURITY_HEADERS
 from warroom.intake import service
-from warroom.intake.receivers import IntakeLane, writer_of
-from warroom.intake.schemas import IntegrationCreated
+from warroom.intake.receivers import ALERTMANAGER, IntakeLane, writer_of
+from warroom.intake.schemas import AcceptedAlert, DeliveryResult, IntegrationCreated
 
 AM = "/api/v1/intake/alertmanager"
 PD = "/api/v1/intake/pagerduty/v2/enqueue"
@@ -153,3 +153,17 @@ def test_the_lane_takes_declared_bodies_and_passes_on_the_rest(
         f"GET {AM}",
         "POST /api/v1/intake/opsgenie/v2/alerts/x/close",
     ]
+
+
+def test_answered_alerts_carry_every_field_of_the_outcome() -> None:
+    """The answer's alerts are built by hand for speed: they must stay the model's dump."""
+    result = DeliveryResult(
+        alerts=[
+            AcceptedAlert(alert_id=7, dedup_key="k", outcome="repeated", incident_id=3),
+            AcceptedAlert(alert_id=None, dedup_key="gone", outcome="ignored"),
+        ]
+    )
+
+    answered = ALERTMANAGER.answer(result, 0.001)
+
+    assert answered["alerts"] == [alert.model_dump(mode="json") for alert in result.alerts]

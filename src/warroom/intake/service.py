@@ -264,8 +264,11 @@ def receive_batch(
             pipeline.lock_identities(session, [(src, sig) for _, src, sig in accepted])
             pipeline.prefetch_open_alerts(session, [(src, sig) for _, src, sig in accepted])
             pipeline.book_groups_of_batch(session, [(src, sig) for _, src, sig in accepted])
+            actors: dict[str, Actor] = {}
             for index, source, signals in accepted:
-                actor = Actor.system(f"integration:{source.name}")
+                actor = actors.get(source.name)
+                if actor is None:
+                    actor = actors[source.name] = Actor.system(f"integration:{source.name}")
                 ctx = pipeline.Context(session, actor, now or utcnow(), source)
                 outcomes[index] = _apply(ctx, signals)
             uow.commit()
@@ -483,16 +486,19 @@ def _parse(
         ]
     if json_error is not None:
         raise PayloadError(json_error, [("body", json_error)])
-    parsers: dict[Endpoint, Callable[[Any], list[AlertSignal | ChangeSignal]]] = {
-        Endpoint.ALERTMANAGER: lambda d: list(alertmanager.parse(d)),
-        Endpoint.PAGERDUTY: lambda d: [pagerduty.parse_event(d)],
-        Endpoint.PAGERDUTY_CHANGE: lambda d: [pagerduty.parse_change(d)],
-        Endpoint.OPSGENIE_CREATE: lambda d: [opsgenie.parse_create(d)],
-        Endpoint.GENERIC: lambda d: list(
-            generic.parse(d, generic.FieldMapping.model_validate(integration.mapping))
-        ),
-    }
-    return parsers[endpoint](document)
+    if endpoint is Endpoint.GENERIC:
+        return list(
+            generic.parse(document, generic.FieldMapping.model_validate(integration.mapping))
+        )
+    return _PARSERS[endpoint](document)
+
+
+_PARSERS: dict[Endpoint, Callable[[Any], list[AlertSignal | ChangeSignal]]] = {
+    Endpoint.ALERTMANAGER: lambda d: list(alertmanager.parse(d)),
+    Endpoint.PAGERDUTY: lambda d: [pagerduty.parse_event(d)],
+    Endpoint.PAGERDUTY_CHANGE: lambda d: [pagerduty.parse_change(d)],
+    Endpoint.OPSGENIE_CREATE: lambda d: [opsgenie.parse_create(d)],
+}
 
 
 def _apply(ctx: pipeline.Context, signals: list[AlertSignal | ChangeSignal]) -> DeliveryResult:
