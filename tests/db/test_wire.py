@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, column, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.types import Integer
 
+from warroom.db import wire
 from warroom.db.engine import Database
 from warroom.db.prepared import Prepared, execute_driver_sql
 from warroom.db.uow import UnitOfWork
@@ -220,3 +221,29 @@ def test_many_later_queues_every_parameter_set_in_order(new_uow: Callable[[], Un
 
     assert read_back == [4, 2]
     assert (_occurrences(new_uow, "a"), _occurrences(new_uow, "b")) == ([4], [2])
+
+
+def test_after_an_exchange_interrupted_midway_the_transaction_rolls_back_cleanly(
+    db: Database, new_uow: Callable[[], UnitOfWork], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection with results pending on the wire is never used again."""
+    if db.dialect != "postgresql":
+        pytest.skip("the wire is PostgreSQL's")
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupted(*_args: object) -> None:
+        raise Interrupted
+
+    with new_uow() as uow, pytest.raises(Interrupted):
+        connection = uow.session.connection()
+        monkeypatch.setattr(wire, "_collect", interrupted)
+        _INSERT_GROUP.execute(connection, _group("lost"))
+    monkeypatch.undo()
+
+    with new_uow() as uow:
+        _INSERT_GROUP.later(uow.session.connection(), _group("kept"))
+        uow.commit()
+    assert _occurrences(new_uow, "lost") == []
+    assert _occurrences(new_uow, "kept") == [1]

@@ -33,7 +33,6 @@ psycopg cursor returns.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
@@ -140,9 +139,9 @@ def later(connection: Connection, statement: WireStatement, *params: Mapping[str
 
 def send_queued(connection: Connection) -> None:
     """Send the queued statements now (before a statement that does not go through here)."""
-    wire, psycopg_connection = _wire_of(connection)
+    wire, _ = _wire_of(connection)
     if wire.queued:
-        _exchange(psycopg_connection, wire, None, commit=False)
+        _exchange(connection, wire, None, commit=False)
 
 
 def install(engine: Engine) -> None:
@@ -152,17 +151,19 @@ def install(engine: Engine) -> None:
     def _before_statement(conn: Connection, *_args: Any) -> None:
         wire = conn.connection.info.get(_WIRE)
         if wire is not None and wire.queued:
-            _exchange(wire.connection, wire, None, commit=False)
+            _exchange(conn, wire, None, commit=False)
 
     @event.listens_for(engine, "commit")
     def _on_commit(conn: Connection) -> None:
         wire = conn.connection.info.get(_WIRE)
         if wire is not None and wire.queued:
             # Sends COMMIT too: psycopg's own commit then finds no transaction and does nothing.
-            _exchange(wire.connection, wire, None, commit=True)
+            _exchange(conn, wire, None, commit=True)
 
     @event.listens_for(engine, "rollback")
     def _on_rollback(conn: Connection) -> None:
+        if conn.invalidated:
+            return  # its DBAPI connection, and the queue with it, is gone
         wire = conn.connection.info.get(_WIRE)
         if wire is not None:
             wire.queued.clear()
@@ -185,19 +186,20 @@ def _wire_of(connection: Connection) -> tuple[_ConnectionWire, Any]:
 def _run(connection: Connection, statement: WireStatement, params: Mapping[str, Any]) -> Any:
     if not connection.in_transaction():
         raise RuntimeError("pipelined statements run inside a transaction only")
-    wire, psycopg_connection = _wire_of(connection)
+    wire, _ = _wire_of(connection)
     values = statement.values(params)
-    return _exchange(psycopg_connection, wire, (statement, values, params), commit=False)
+    return _exchange(connection, wire, (statement, values, params), commit=False)
 
 
 def _exchange(
-    psycopg_connection: PsycopgConnection[Any],
+    connection: Connection,
     wire: _ConnectionWire,
     last: tuple[WireStatement, list[bytes | None], Mapping[str, Any]] | None,
     *,
     commit: bool,
 ) -> Any:
     """One round trip: [BEGIN] queued... [last] [COMMIT], then Sync; the last one's result."""
+    psycopg_connection: PsycopgConnection[Any] = wire.connection
     pgconn = psycopg_connection.pgconn
     queued, wire.queued = wire.queued, []
     sent: list[tuple[str, WireStatement | None, Mapping[str, Any] | None]] = []
@@ -218,9 +220,14 @@ def _exchange(
         outcome = _collect(psycopg_connection, wire, sent)
     finally:
         if pgconn.pipeline_status != pq.PipelineStatus.OFF:
-            # Fails only if the connection broke mid-pipeline, which the error raised says.
-            with contextlib.suppress(OperationalError):
+            try:
                 pgconn.exit_pipeline_mode()
+            except OperationalError:
+                # Results are still pending: the exchange was interrupted, or the connection
+                # broke. What is on the wire is unknown (a statement prepared or not), so the
+                # connection is dropped: SQLAlchemy's rollback then skips it and the pool
+                # replaces it.
+                connection.invalidate()
     return outcome
 
 
