@@ -499,10 +499,10 @@ def test_a_batch_reading_its_alerts_does_not_block_the_tick_updating_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The tick updates alerts of pending groups while holding the grouping lock, which a
-    # batch that has read (and row-locked) those alerts may want next: the batch's row locks
-    # must not stop the tick, or the two wait for each other until PostgreSQL aborts one.
+    # batch that has read those alerts may want next: the batch's read must leave no lock
+    # that stops the tick, or the two wait for each other until PostgreSQL aborts one.
     if db.dialect != "postgresql":
-        pytest.skip("row locks and the one-statement read are PostgreSQL's")
+        pytest.skip("the locks and read of a known integration's batch are PostgreSQL's")
     service.set_rules(
         new_uow(), SYSTEM, source="rules:\n  - name: slow\n    open_after: {occurrences: 3}\n"
     )
@@ -512,7 +512,7 @@ def test_a_batch_reading_its_alerts_does_not_block_the_tick_updating_them(
     real_prefetch = pipeline.prefetch_open_alerts
 
     def pausing(*args: Any, **kwargs: Any) -> None:
-        read.set()  # the batch has read and locked its alerts in one statement
+        read.set()  # the batch has taken its identity locks and read its alerts
         go.wait(10)
         real_prefetch(*args, **kwargs)
 
