@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import bindparam, column, func, insert, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.types import Integer
 
 from warroom.db import wire
@@ -241,6 +241,27 @@ def test_after_an_exchange_interrupted_midway_the_transaction_rolls_back_cleanly
         monkeypatch.setattr(wire, "_collect", interrupted)
         _INSERT_GROUP.execute(connection, _group("lost"))
     monkeypatch.undo()
+
+    with new_uow() as uow:
+        _INSERT_GROUP.later(uow.session.connection(), _group("kept"))
+        uow.commit()
+    assert _occurrences(new_uow, "lost") == []
+    assert _occurrences(new_uow, "kept") == [1]
+
+
+def test_a_connection_lost_mid_transaction_fails_it_as_sqlalchemy_says_and_is_replaced(
+    db: Database, new_uow: Callable[[], UnitOfWork]
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("the wire is PostgreSQL's")
+    with new_uow() as uow, pytest.raises(DBAPIError) as raised:
+        connection = uow.session.connection()
+        _INSERT_GROUP.execute(connection, _group("lost"))
+        with db.writer.connect() as other:
+            backend = connection.connection.dbapi_connection.info.backend_pid
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
+        _OCCURRENCES.scalar(connection, {"group_key": "lost"})
+    assert isinstance(raised.value, OperationalError) and raised.value.connection_invalidated
 
     with new_uow() as uow:
         _INSERT_GROUP.later(uow.session.connection(), _group("kept"))

@@ -218,8 +218,12 @@ def _exchange(
         pgconn.pipeline_sync()
         _flush(pgconn)
         outcome = _collect(psycopg_connection, wire, sent)
+    except OperationalError as error:
+        # The connection broke, or answered out of turn: it is not used again.
+        connection.invalidate()
+        raise _translated(error, "(a pipelined round trip)", None, invalidated=True) from error
     finally:
-        if pgconn.pipeline_status != pq.PipelineStatus.OFF:
+        if not connection.invalidated and pgconn.pipeline_status != pq.PipelineStatus.OFF:
             try:
                 pgconn.exit_pipeline_mode()
             except OperationalError:
@@ -338,5 +342,7 @@ def _text(value: Any) -> bytes | None:
     raise Unsupported(type(value).__name__)
 
 
-def _translated(error: Exception, sql: str, params: Any) -> StatementError:
-    return DBAPIError.instance(sql, params, error, errors.Error)
+def _translated(
+    error: Exception, sql: str, params: Any, *, invalidated: bool = False
+) -> StatementError:
+    return DBAPIError.instance(sql, params, error, errors.Error, connection_invalidated=invalidated)
