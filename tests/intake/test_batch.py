@@ -533,3 +533,93 @@ def test_a_batch_reading_its_alerts_does_not_block_the_tick_updating_them(
         go.set()
         delivering.join()
     assert [outcomes(r) for r in outcomes_of] == [["repeated"]]
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times a batch reads its open alerts, counted from now on."""
+    reads = [0]
+    real = pipeline._OPEN_KNOWN_BATCH.rows
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline._OPEN_KNOWN_BATCH, "rows", counted)
+    return reads
+
+
+def test_a_batch_of_repeats_seen_open_skips_its_read_and_counts_true(
+    new_uow: Callable[[], UnitOfWork],
+    integration: IntegrationCreated,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("guessing open alerts is PostgreSQL's")
+    service.set_rules(new_uow(), SYSTEM, source="rules:\n  - name: all\n    group_by: []\n")
+    key = integration.credential
+    repeats = [am(key, am_alert("A")), am(key, am_alert("B"))]
+    batch(new_uow, repeats, at(1))  # creates both: nothing seen open yet
+    reads = _counting_reads(monkeypatch)
+    for minute in (2, 3, 4):
+        assert [outcomes(r) for r in batch(new_uow, repeats, at(minute))] == [["repeated"]] * 2
+    assert reads == [1]  # only the first batch of repeats read; the others guessed
+    with db.read_session() as session:
+        counts = {a.title: a.occurrences for a in session.scalars(select(Alert))}
+        group = session.scalars(select(AlertGroup)).one()
+    assert counts == {"A on payments": 4, "B on payments": 4}
+    assert group.occurrences == 8 and group.last_at == at(4)
+
+
+def test_a_batch_whose_guess_went_stale_is_redone_without_guessing(
+    new_uow: Callable[[], UnitOfWork],
+    integration: IntegrationCreated,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another process resolves an alert this one saw open: the check sent with the batch's
+    # writes fails the transaction, and the batch is redone, reading what is there now.
+    if db.dialect != "postgresql":
+        pytest.skip("guessing open alerts is PostgreSQL's")
+    service.set_rules(new_uow(), SYSTEM, source="rules:\n  - name: all\n    group_by: []\n")
+    key = integration.credential
+    repeats = [am(key, am_alert("A")), am(key, am_alert("B"))]
+    batch(new_uow, repeats, at(1))
+    batch(new_uow, repeats, at(2))  # both seen open from here on
+    with new_uow() as uow:  # as another process would, without this process knowing
+        uow.session.execute(
+            update(Alert)
+            .where(Alert.title == "A on payments")
+            .values(open_key=None, status="resolved", resolved_at=at(3))
+        )
+        uow.commit()
+    reads = _counting_reads(monkeypatch)
+
+    results = batch(new_uow, repeats, at(4))
+
+    assert [outcomes(r) for r in results] == [["created"], ["repeated"]]
+    assert reads == [1]  # the guess failed, and the batch was redone with its read
+    with db.read_session() as session:
+        alerts = session.scalars(select(Alert).order_by(Alert.id)).all()
+    assert [(a.title, a.status, a.occurrences) for a in alerts] == [
+        ("A on payments", "resolved", 2),
+        ("B on payments", "firing", 3),
+        ("A on payments", "firing", 1),
+    ]
+
+
+def test_a_guessing_batch_still_sees_its_integration_disabled(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("guessing open alerts is PostgreSQL's")
+    service.set_rules(new_uow(), SYSTEM, source="rules:\n  - name: all\n    group_by: []\n")
+    key = integration.credential
+    repeats = [am(key, am_alert("A")), am(key, am_alert("B"))]
+    batch(new_uow, repeats, at(1))
+    batch(new_uow, repeats, at(2))
+    service.disable_integration(new_uow(), SYSTEM, name=integration.name)
+
+    results = batch(new_uow, repeats, at(3))
+
+    assert all(isinstance(result, AuthenticationRequired) for result in results)

@@ -250,6 +250,8 @@ def open_known_batch(
     credential_hash: str,
     expected: Source,
     deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]],
+    *,
+    guess: bool = True,
 ) -> bool:
     """One round trip for a batch from one integration: lock, read it and its open alerts.
 
@@ -262,9 +264,21 @@ def open_known_batch(
     read's snapshot is taken once the locks are held, so it sees every change committed by
     whoever held them before, and it needs no row locks (which would cost a WAL record per
     alert, and could make the tick wait).
+
+    A batch that only repeats alerts this process saw open in an open group after its last
+    commit (`remember_open_alerts`) skips the read (unless `guess` is false): it takes what
+    it saw as known, and a check that fails the transaction unless all of it still holds
+    (`warroom_require`, migration 0008) travels later, with the batch's writes and its
+    `COMMIT`, so a batch of repeats is one round trip. When the check fails, the caller
+    redoes the batch without guessing (`is_stale_guess`).
     """
     keys = sorted({key for _, key in _keyed(deliveries) if not key.startswith(ID_PREFIX)})
     xact_locks(session, identity_names(deliveries))
+    guessed = _guessed_repeats(expected, deliveries) if guess else None
+    if guessed is not None:
+        _require_guesses(session, credential_hash, expected, guessed)
+        _prefetched(session).update(guessed)
+        return True
     params = {"credential_hash": credential_hash, "open_keys": postgres_array(keys)}
     rows = _OPEN_KNOWN_BATCH.rows(session.connection(), params)
     if not rows:
@@ -278,6 +292,118 @@ def open_known_batch(
             known[(expected.id, row[14])] = OpenAlert(*row[7:14])
     _prefetched(session).update(known)
     return True
+
+
+# What this process last saw of open alerts, after each commit: a guess, never trusted
+# without the check in the same transaction (`_REQUIRE_GUESSES`). Several processes change
+# alerts, so nothing else may rely on it.
+_SEEN_OPEN: dict[tuple[int, str], OpenAlert] = {}
+_SEEN_OPEN_MAX = 65_536
+STALE_GUESS = "WR001"  # the SQLSTATE `warroom_require` raises
+_REQUIRE_GUESSES = f"""
+SELECT warroom_require(
+    EXISTS (
+        SELECT 1 FROM {Integration.__tablename__} AS i
+        WHERE i.id = %(integration_id)s::integer AND i.credential_hash = %(credential_hash)s
+          AND i.disabled_at IS NULL AND i.kind = %(kind)s AND i.name = %(name)s
+          AND i.default_service = %(default_service)s
+          AND i.max_body_bytes IS NOT DISTINCT FROM %(max_body_bytes)s::integer
+          AND i.mapping::jsonb = %(mapping)s::jsonb
+    ) AND (
+        SELECT count(*)
+        FROM unnest(%(alert_ids)s::integer[], %(open_keys)s::text[], %(group_ids)s::integer[],
+                    %(incident_ids)s::integer[]) AS v(id, open_key, group_id, incident_id)
+        JOIN {Alert.__tablename__} AS a ON a.id = v.id
+        JOIN {AlertGroup.__tablename__} AS g ON g.id = a.group_id
+        WHERE a.integration_id = %(integration_id)s::integer AND a.open_key = v.open_key
+          AND a.group_id = v.group_id AND a.incident_id IS NOT DISTINCT FROM v.incident_id
+          AND g.status = '{OPEN}'
+    ) = %(count)s::integer,
+    'an alert this process saw open has changed since'
+)
+"""
+
+
+def _guessed_repeats(
+    source: Source, deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]]
+) -> dict[tuple[int, str], OpenAlert | None] | None:
+    """The open alerts of a batch that only repeats alerts seen open, or None."""
+    guessed: dict[tuple[int, str], OpenAlert | None] = {}
+    for _, signals in deliveries:
+        for signal in signals:
+            if not isinstance(signal, AlertSignal) or signal.action is not Action.TRIGGER:
+                return None
+            key = signal.dedup_key
+            if not key:
+                return None
+            seen = _SEEN_OPEN.get((source.id, key))
+            if seen is None:
+                return None
+            guessed[(source.id, key)] = seen
+    return guessed or None
+
+
+def _require_guesses(
+    session: Session,
+    credential_hash: str,
+    source: Source,
+    guessed: dict[tuple[int, str], OpenAlert | None],
+) -> None:
+    seen = [(key, alert) for (_, key), alert in guessed.items() if alert is not None]
+    execute_driver_sql(
+        session.connection(),
+        _REQUIRE_GUESSES,
+        {
+            "integration_id": source.id,
+            "credential_hash": credential_hash,
+            "kind": source.kind,
+            "name": source.name,
+            "default_service": source.default_service,
+            "max_body_bytes": source.max_body_bytes,
+            "mapping": json.dumps(source.mapping),
+            "alert_ids": postgres_array(alert.id for _, alert in seen),
+            "open_keys": postgres_array(key for key, _ in seen),
+            "group_ids": postgres_array(alert.group_id for _, alert in seen),
+            "incident_ids": postgres_array(alert.incident_id for _, alert in seen),
+            "count": len(seen),
+        },
+        later=True,  # with the batch's writes and its COMMIT
+    )
+
+
+def open_alerts_seen(session: Session) -> dict[tuple[int, str], OpenAlert | None]:
+    """What this transaction knows of its keys' open alerts, for `remember_open_alerts`."""
+    return dict(_prefetched(session))
+
+
+def remember_open_alerts(
+    seen: dict[tuple[int, str], OpenAlert | None], keys: Collection[tuple[int, str]]
+) -> None:
+    """After a commit: remember `keys` whose alert was open in an open group, forget others."""
+    if len(_SEEN_OPEN) >= _SEEN_OPEN_MAX:
+        _SEEN_OPEN.clear()
+    for key in keys:
+        alert = seen.get(key)
+        if alert is not None and alert.group_status == OPEN:
+            _SEEN_OPEN[key] = alert
+        else:
+            _SEEN_OPEN.pop(key, None)
+
+
+def forget_open_alerts(keys: Collection[tuple[int, str]]) -> None:
+    for key in keys:
+        _SEEN_OPEN.pop(key, None)
+
+
+def is_stale_guess(error: BaseException) -> bool:
+    """Whether `error` is `warroom_require` failing a batch that guessed (see above)."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == STALE_GUESS
+
+
+def batch_keys(
+    deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]],
+) -> list[tuple[int, str]]:
+    return [(source.id, key) for source, key in _keyed(deliveries)]
 
 
 def _prefetched(session: Session) -> dict[tuple[int, str], OpenAlert | None]:

@@ -240,7 +240,11 @@ def receive_delivery(
 
 
 def receive_batch(
-    uow: UnitOfWork, deliveries: Sequence[Delivery], *, now: datetime | None = None
+    uow: UnitOfWork,
+    deliveries: Sequence[Delivery],
+    *,
+    now: datetime | None = None,
+    guess: bool = True,
 ) -> list[DeliveryResult | Exception]:
     """Apply several deliveries in one transaction (group commit); one outcome per delivery.
 
@@ -251,19 +255,24 @@ def receive_batch(
     nothing (credential, size) or only a dead letter (malformed body) are settled inside
     the batch. Anything else, such as another process creating the same alert first, rolls
     the whole batch back and each delivery is then received alone, with its own retries, so
-    one delivery's trouble costs the others only time.
+    one delivery's trouble costs the others only time. A batch whose guess of its open
+    alerts turned out stale (`pipeline.open_known_batch`) is redone as a batch, without
+    guessing.
     """
     outcomes: list[DeliveryResult | Exception | None] = [None] * len(deliveries)
     decoded = [_decode(delivery.body) for delivery in deliveries]
+    keys: list[tuple[int, str]] = []
     try:
         with uow:
             session = uow.session
-            accepted = _accepted_as_known(session, deliveries, decoded)
+            accepted = _accepted_as_known(session, deliveries, decoded, guess=guess)
             if accepted is None:
                 accepted = _accepted_one_by_one(session, deliveries, decoded, outcomes)
-            pipeline.lock_identities(session, [(src, sig) for _, src, sig in accepted])
-            pipeline.prefetch_open_alerts(session, [(src, sig) for _, src, sig in accepted])
-            pipeline.book_groups_of_batch(session, [(src, sig) for _, src, sig in accepted])
+            batch = [(src, sig) for _, src, sig in accepted]
+            keys = pipeline.batch_keys(batch)
+            pipeline.lock_identities(session, batch)
+            pipeline.prefetch_open_alerts(session, batch)
+            pipeline.book_groups_of_batch(session, batch)
             actors: dict[str, Actor] = {}
             for index, source, signals in accepted:
                 actor = actors.get(source.name)
@@ -271,8 +280,13 @@ def receive_batch(
                     actor = actors[source.name] = Actor.system(f"integration:{source.name}")
                 ctx = pipeline.Context(session, actor, now or utcnow(), source)
                 outcomes[index] = _apply(ctx, signals)
+            seen = pipeline.open_alerts_seen(session)
             uow.commit()
-    except Exception:  # noqa: BLE001 - each delivery is redone alone below and gets its own
+        pipeline.remember_open_alerts(seen, keys)
+    except Exception as exc:  # noqa: BLE001 - each delivery is redone alone below and gets its own
+        pipeline.forget_open_alerts(keys)
+        if guess and pipeline.is_stale_guess(exc):
+            return receive_batch(uow, deliveries, now=now, guess=False)
         outcomes = [None] * len(deliveries)
     settled: list[DeliveryResult | Exception] = []
     for delivery, outcome in zip(deliveries, outcomes, strict=True):
@@ -321,7 +335,11 @@ _KNOWN_SOURCES_MAX = 1024
 
 
 def _accepted_as_known(
-    session: Session, deliveries: Sequence[Delivery], decoded: Sequence[tuple[Any, str | None]]
+    session: Session,
+    deliveries: Sequence[Delivery],
+    decoded: Sequence[tuple[Any, str | None]],
+    *,
+    guess: bool,
 ) -> Accepted | None:
     """A batch's signals, when all of it comes from one integration this process knows.
 
@@ -359,7 +377,7 @@ def _accepted_as_known(
         except Exception:  # noqa: BLE001 - the usual path rejects it with the right problem
             return None
     batch = [(source, signals) for _, _, signals in accepted]
-    if not pipeline.open_known_batch(session, known_as[1], source, batch):
+    if not pipeline.open_known_batch(session, known_as[1], source, batch, guess=guess):
         _KNOWN_SOURCES.pop(known_as, None)
         return None
     return accepted
