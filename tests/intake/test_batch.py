@@ -548,18 +548,26 @@ def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return reads
 
 
-def test_a_batch_of_repeats_seen_open_skips_its_read_and_counts_true(
-    new_uow: Callable[[], UnitOfWork],
-    integration: IntegrationCreated,
-    db: Database,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def repeats(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> list[Delivery]:
+    """Deliveries of alerts A and B, both created (at minute 1) in one open incident."""
     if db.dialect != "postgresql":
         pytest.skip("guessing open alerts is PostgreSQL's")
     service.set_rules(new_uow(), SYSTEM, source="rules:\n  - name: all\n    group_by: []\n")
     key = integration.credential
-    repeats = [am(key, am_alert("A")), am(key, am_alert("B"))]
-    batch(new_uow, repeats, at(1))  # creates both: nothing seen open yet
+    deliveries = [am(key, am_alert("A")), am(key, am_alert("B"))]
+    batch(new_uow, deliveries, at(1))  # creates both: nothing seen open yet
+    return deliveries
+
+
+def test_a_batch_of_repeats_seen_open_skips_its_read_and_counts_true(
+    new_uow: Callable[[], UnitOfWork],
+    repeats: list[Delivery],
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     reads = _counting_reads(monkeypatch)
     for minute in (2, 3, 4):
         assert [outcomes(r) for r in batch(new_uow, repeats, at(minute))] == [["repeated"]] * 2
@@ -573,18 +581,12 @@ def test_a_batch_of_repeats_seen_open_skips_its_read_and_counts_true(
 
 def test_a_batch_whose_guess_went_stale_is_redone_without_guessing(
     new_uow: Callable[[], UnitOfWork],
-    integration: IntegrationCreated,
+    repeats: list[Delivery],
     db: Database,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Another process resolves an alert this one saw open: the check sent with the batch's
     # writes fails the transaction, and the batch is redone, reading what is there now.
-    if db.dialect != "postgresql":
-        pytest.skip("guessing open alerts is PostgreSQL's")
-    service.set_rules(new_uow(), SYSTEM, source="rules:\n  - name: all\n    group_by: []\n")
-    key = integration.credential
-    repeats = [am(key, am_alert("A")), am(key, am_alert("B"))]
-    batch(new_uow, repeats, at(1))
     batch(new_uow, repeats, at(2))  # both seen open from here on
     with new_uow() as uow:  # as another process would, without this process knowing
         uow.session.execute(
@@ -609,14 +611,8 @@ def test_a_batch_whose_guess_went_stale_is_redone_without_guessing(
 
 
 def test_a_guessing_batch_still_sees_its_integration_disabled(
-    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+    new_uow: Callable[[], UnitOfWork], repeats: list[Delivery], integration: IntegrationCreated
 ) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("guessing open alerts is PostgreSQL's")
-    service.set_rules(new_uow(), SYSTEM, source="rules:\n  - name: all\n    group_by: []\n")
-    key = integration.credential
-    repeats = [am(key, am_alert("A")), am(key, am_alert("B"))]
-    batch(new_uow, repeats, at(1))
     batch(new_uow, repeats, at(2))
     service.disable_integration(new_uow(), SYSTEM, name=integration.name)
 

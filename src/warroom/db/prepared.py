@@ -25,6 +25,7 @@ transaction begun by SQLAlchemy. DBAPI errors are raised as SQLAlchemy's excepti
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,13 +109,10 @@ class Prepared:
 
     def rows(self, connection: Connection, params: Params | None = None) -> list[tuple[Any, ...]]:
         """All rows the statement returns."""
-        compiled = self._compiled(connection)
-        parameters = compiled.parameters(params or {})
+        compiled, parameters = self._bound(connection, params)
         if compiled.wire is not None:
-            try:
+            with contextlib.suppress(wire.Unsupported):  # else a cursor sends it, after the queue
                 return compiled.processed(wire.rows(connection, compiled.wire, parameters))
-            except wire.Unsupported:
-                pass  # a cursor sends it, after the queue
         cursor = _executed(connection, compiled.sql, parameters)
         try:
             return compiled.processed(cursor.fetchall())
@@ -133,13 +131,10 @@ class Prepared:
 
     def execute(self, connection: Connection, params: Params | None = None) -> int:
         """Run a statement that returns no rows; returns the number of rows it affected."""
-        compiled = self._compiled(connection)
-        parameters = compiled.parameters(params or {})
+        compiled, parameters = self._bound(connection, params)
         if compiled.wire is not None:
-            try:
+            with contextlib.suppress(wire.Unsupported):  # else a cursor sends it, after the queue
                 return wire.execute(connection, compiled.wire, parameters)
-            except wire.Unsupported:
-                pass  # a cursor sends it, after the queue
         cursor = _executed(connection, compiled.sql, parameters)
         try:
             count: int = cursor.rowcount
@@ -154,14 +149,11 @@ class Prepared:
         the `COMMIT` (`warroom.db.wire`), and an error it raises is raised there; elsewhere it
         runs now.
         """
-        compiled = self._compiled(connection)
-        parameters = compiled.parameters(params or {})
+        compiled, parameters = self._bound(connection, params)
         if compiled.wire is not None:
-            try:
+            with contextlib.suppress(wire.Unsupported):  # else a cursor sends it, after the queue
                 wire.later(connection, compiled.wire, parameters)
                 return
-            except wire.Unsupported:
-                pass  # a cursor sends it, after the queue
         _executed(connection, compiled.sql, parameters).close()
 
     def many(
@@ -193,6 +185,11 @@ class Prepared:
             raise _translated(error, connection.dialect, compiled.sql, converted) from error
         finally:
             cursor.close()
+
+    def _bound(self, connection: Connection, params: Params | None) -> tuple[_Compiled, Any]:
+        """The statement compiled for the connection, and `params` as its driver takes them."""
+        compiled = self._compiled(connection)
+        return compiled, compiled.parameters(params or {})
 
     def _compiled(self, connection: Connection) -> _Compiled:
         if not connection.in_transaction():
@@ -238,21 +235,10 @@ def execute_driver_sql(
     if not connection.in_transaction():
         raise RuntimeError("driver SQL runs inside a transaction only")
     if wire.is_postgresql(connection) and isinstance(params, Mapping):
-        statement = _WIRE_STATEMENTS.get(sql)
-        if statement is None:
-            statement = _WIRE_STATEMENTS[sql] = WireStatement.of(sql)
-        try:
-            if later:
-                wire.later(connection, statement, params)
-            else:
-                wire.execute(connection, statement, params)
+        with contextlib.suppress(wire.Unsupported):  # else a cursor sends it, after the queue
+            (wire.later if later else wire.execute)(connection, wire.statement_of(sql), params)
             return
-        except wire.Unsupported:
-            wire.send_queued(connection)
     _executed(connection, sql, params).close()
-
-
-_WIRE_STATEMENTS: dict[str, WireStatement] = {}
 
 
 def _executed(connection: Connection, sql: str, params: Any) -> Any:
@@ -330,7 +316,7 @@ def _compile(statement: Statement, dialect: Dialect) -> _Compiled:
         is not None
     )
     sql = str(compiled)
-    on_wire = WireStatement.of(sql) if dialect.name == "postgresql" and not positional else None
+    on_wire = wire.statement_of(sql) if dialect.name == "postgresql" and not positional else None
     return _Compiled(sql, positional, binds, results, on_wire)
 
 

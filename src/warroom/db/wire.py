@@ -33,6 +33,7 @@ psycopg cursor returns.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -90,6 +91,12 @@ class WireStatement:
         return [_text(params[name]) for name in self.order]
 
 
+@functools.lru_cache(maxsize=1024)
+def statement_of(sql: str) -> WireStatement:
+    """`WireStatement.of(sql)`, made once per SQL text."""
+    return WireStatement.of(sql)
+
+
 @dataclass
 class _Queued:
     statement: WireStatement
@@ -115,11 +122,10 @@ def rows(
     connection: Connection, statement: WireStatement, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """The rows `statement` returns; queued writes (and `BEGIN` if needed) go first."""
-    result = _run(connection, statement, params)
-    wire, psycopg_connection = _wire_of(connection)
+    result, wire = _run(connection, statement, params)
     transformer = wire.transformer
     if transformer is None:
-        transformer = wire.transformer = Transformer(psycopg_connection)
+        transformer = wire.transformer = Transformer(wire.connection)
     transformer.set_pgresult(result)
     loaded: list[tuple[Any, ...]] = transformer.load_rows(0, result.ntuples, tuple)
     return loaded
@@ -127,7 +133,8 @@ def rows(
 
 def execute(connection: Connection, statement: WireStatement, params: Mapping[str, Any]) -> int:
     """Run a statement that returns no rows; the number of rows it affected."""
-    return _run(connection, statement, params).command_tuples or 0
+    result, _ = _run(connection, statement, params)
+    return result.command_tuples or 0
 
 
 def later(connection: Connection, statement: WireStatement, *params: Mapping[str, Any]) -> None:
@@ -183,12 +190,15 @@ def _wire_of(connection: Connection) -> tuple[_ConnectionWire, Any]:
     return wire, wire.connection
 
 
-def _run(connection: Connection, statement: WireStatement, params: Mapping[str, Any]) -> Any:
+def _run(
+    connection: Connection, statement: WireStatement, params: Mapping[str, Any]
+) -> tuple[Any, _ConnectionWire]:
+    """The statement's result, and the connection's wire state."""
     if not connection.in_transaction():
         raise RuntimeError("pipelined statements run inside a transaction only")
     wire, _ = _wire_of(connection)
     values = statement.values(params)
-    return _exchange(connection, wire, (statement, values, params), commit=False)
+    return _exchange(connection, wire, (statement, values, params), commit=False), wire
 
 
 def _exchange(

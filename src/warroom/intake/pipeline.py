@@ -272,13 +272,13 @@ def open_known_batch(
     `COMMIT`, so a batch of repeats is one round trip. When the check fails, the caller
     redoes the batch without guessing (`is_stale_guess`).
     """
-    keys = sorted({key for _, key in _keyed(deliveries) if not key.startswith(ID_PREFIX)})
     xact_locks(session, identity_names(deliveries))
     guessed = _guessed_repeats(expected, deliveries) if guess else None
     if guessed is not None:
         _require_guesses(session, credential_hash, expected, guessed)
         _prefetched(session).update(guessed)
         return True
+    keys = sorted({key for _, key in _keyed(deliveries) if not key.startswith(ID_PREFIX)})
     params = {"credential_hash": credential_hash, "open_keys": postgres_array(keys)}
     rows = _OPEN_KNOWN_BATCH.rows(session.connection(), params)
     if not rows:
@@ -326,9 +326,9 @@ SELECT warroom_require(
 
 def _guessed_repeats(
     source: Source, deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]]
-) -> dict[tuple[int, str], OpenAlert | None] | None:
+) -> dict[tuple[int, str], OpenAlert] | None:
     """The open alerts of a batch that only repeats alerts seen open, or None."""
-    guessed: dict[tuple[int, str], OpenAlert | None] = {}
+    guessed: dict[tuple[int, str], OpenAlert] = {}
     for _, signals in deliveries:
         for signal in signals:
             if not isinstance(signal, AlertSignal) or signal.action is not Action.TRIGGER:
@@ -347,9 +347,9 @@ def _require_guesses(
     session: Session,
     credential_hash: str,
     source: Source,
-    guessed: dict[tuple[int, str], OpenAlert | None],
+    guessed: dict[tuple[int, str], OpenAlert],
 ) -> None:
-    seen = [(key, alert) for (_, key), alert in guessed.items() if alert is not None]
+    seen = [(key, alert) for (_, key), alert in guessed.items()]
     execute_driver_sql(
         session.connection(),
         _REQUIRE_GUESSES,
@@ -371,15 +371,20 @@ def _require_guesses(
     )
 
 
-def open_alerts_seen(session: Session) -> dict[tuple[int, str], OpenAlert | None]:
-    """What this transaction knows of its keys' open alerts, for `remember_open_alerts`."""
+def open_alerts_seen(session: Session) -> dict[tuple[int, str], OpenAlert | None] | None:
+    """What this transaction knows of its keys' open alerts, for `remember_open_alerts`;
+    None on SQLite, where batches never guess."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
     return dict(_prefetched(session))
 
 
 def remember_open_alerts(
-    seen: dict[tuple[int, str], OpenAlert | None], keys: Collection[tuple[int, str]]
+    seen: dict[tuple[int, str], OpenAlert | None] | None, keys: Collection[tuple[int, str]]
 ) -> None:
     """After a commit: remember `keys` whose alert was open in an open group, forget others."""
+    if seen is None:
+        return
     if len(_SEEN_OPEN) >= _SEEN_OPEN_MAX:
         _SEEN_OPEN.clear()
     for key in keys:
