@@ -487,6 +487,7 @@ def main() -> None:
         for round_ in range(args.rounds):
             for level in levels:
                 load = argparse.Namespace(**{**vars(args), "concurrency": level})
+                run = f"{round_}-{level}"
                 results = [
                     run_target(
                         "ceiling (bare)",
@@ -497,10 +498,9 @@ def main() -> None:
                         "--app-dir",
                         str(BENCH_DIR),
                     ),
-                    bench_warroom("sqlite", load, Path(workdir), f"{round_}-{level}"),
+                    bench_warroom("sqlite", load, Path(workdir), run),
                 ]
                 if not args.no_postgres:
-                    run = f"{round_}-{level}"
                     results.append(bench_warroom("postgresql", load, Path(workdir), run))
                 by_level[level].append(results)
     best = {}
