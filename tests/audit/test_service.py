@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Update, delete, func, select, update
@@ -15,7 +18,7 @@ from warroom.accounts.models import User
 from warroom.actors import Actor
 from warroom.audit.models import AuditEntry
 from warroom.audit.queries import list_entries
-from warroom.audit.service import append_entry, verify_chain
+from warroom.audit.service import append_entry, content_hash, entry_hash, verify_chain
 from warroom.db.engine import Database
 from warroom.db.uow import UnitOfWork
 from warroom.errors import PermissionDenied
@@ -165,3 +168,46 @@ def test_a_use_case_holding_a_row_lock_and_a_batch_that_appended_first_do_not_de
         thread.join(30)
     assert failures == []
     assert verify_chain(db, admin.actor).intact
+
+
+def test_content_hash_is_the_sha256_of_the_whole_entry_as_canonical_json() -> None:
+    """The chain's format: what earlier versions stored and what `warroom_append_audit`
+    computes from the parts must both be this."""
+    entry = {
+        "seq": 12,
+        "at": datetime(2026, 11, 27, 15, 4, 5, 60, tzinfo=UTC),
+        "actor_user_id": None,
+        "actor_label": 'Zoë "ops" \\ 運用',
+        "action": "incident.note",
+        "object_type": "incident",
+        "object_id": "7",
+        "summary": {"text": "ünïcode ✓", "nested": {"b": 1, "a": [1.5, None, True]}},
+        "prev_hash": "ab" * 32,
+    }
+    content = {**entry, "at": "2026-11-27T15:04:05.000060+00:00"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    assert content_hash(entry) == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_entries_chained_by_the_database_verify_whatever_their_text(
+    db: Database, new_uow: Callable[[], UnitOfWork], admin: Person
+) -> None:
+    odd = ['Zoë "ops" \\ 運用', "tab\there", "emoji 🚨", "{not json}", ""]
+    for first in (0, 2):  # two transactions: the second chains onto the first's head
+        with new_uow() as uow:
+            for label in odd[first:]:
+                actor = Actor(user_id=None, label=label, role=admin.actor.role)
+                summary = {"text": label, "list": [label, 1, None], "é": {"z": 1, "a": 2}}
+                append_entry(
+                    uow.session, actor, action="test.odd", object_type="x", object_id=label,
+                    summary=summary,
+                )  # fmt: skip
+            uow.commit()
+
+    report = verify_chain(db, admin.actor)
+    with db.read_session() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        assert [e.actor_label for e in entries[-8:]] == odd + odd[2:]
+        assert all(entry_hash(e) == e.hash for e in entries)
+    assert report.intact and report.entries_checked == len(entries)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, column, func, insert, select, text, update
@@ -150,6 +151,50 @@ def test_driver_sql_sent_later_runs_with_the_commit(
         uow.commit()
 
     assert _occurrences(new_uow, "k") == [3]
+
+
+def test_soon_reads_see_the_writes_before_them_and_share_one_round_trip(
+    new_uow: Callable[[], UnitOfWork], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips = _count_round_trips(monkeypatch)
+    with new_uow() as uow:
+        connection = uow.session.connection()
+        _INSERT_GROUP.later(connection, _group("a"))
+        before_repeat = _OCCURRENCES.soon(connection, {"group_key": "a"})
+        _COUNT_REPEAT.later(connection, {"group_key": "a"})
+        after_repeat = _OCCURRENCES.soon(connection, {"group_key": "a"})
+        missing = _OCCURRENCES.soon(connection, {"group_key": "none"})
+        assert after_repeat.scalar() == 2  # sends the queue: every read there is answered
+        assert (before_repeat.rows(), missing.first()) == ([(1,)], None)
+        assert len(trips) == (1 if wire.is_postgresql(connection) else 0)
+
+
+def test_a_soon_read_whose_transaction_rolled_back_first_says_so(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    with new_uow() as uow:
+        connection = uow.session.connection()
+        _INSERT_GROUP.execute(connection, _group("b"))
+        pending = _OCCURRENCES.soon(connection, {"group_key": "b"})
+        # rolled back on leaving
+    if wire.is_postgresql(connection):
+        with pytest.raises(RuntimeError, match="not carried out"):
+            pending.rows()
+    else:  # run at once
+        assert pending.rows() == [(1,)]
+
+
+def _count_round_trips(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """A list that gets an item for every round trip `warroom.db.wire` makes from now on."""
+    trips: list[object] = []
+    exchange = wire._exchange
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        trips.append(args[2])
+        return exchange(*args, **kwargs)
+
+    monkeypatch.setattr(wire, "_exchange", counted)
+    return trips
 
 
 def test_the_first_statement_of_a_transaction_opens_it(

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import String, bindparam, column, insert, select, text
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from warroom.actors import Actor, require_admin
@@ -69,29 +69,36 @@ def _held_entries(session: Session) -> list[dict[str, Any]]:
 
 
 def _write_entries(session: Session, entries: list[dict[str, Any]]) -> None:
-    """Chain the held entries onto the head, under the chain lock, and insert them."""
+    """Chain the held entries onto the head, under the chain lock, and insert them.
+
+    On PostgreSQL the database does it (`warroom_append_audit`, migration 0009), in the
+    statement that travels with the `COMMIT`: reading the head first would cost a round trip.
+    """
     if not entries:
         return
-    seq, previous = _locked_chain_head(session)
-    for values in entries:
-        seq += 1
-        values["seq"], values["prev_hash"] = seq, previous
-        values["hash"] = previous = content_hash(values)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
+        parts = [_canonical_parts(e) for e in entries]
         execute_driver_sql(
             connection,
-            _INSERT_ENTRIES_POSTGRESQL,
+            _APPEND_POSTGRESQL,
             {
-                **{name: postgres_array(e[name] for e in entries) for name in _TEXT_COLUMNS},
-                "seq": postgres_array(e["seq"] for e in entries),
+                "lock_key": _CHAIN_LOCK_KEY,
                 "at": postgres_array(postgres_time(e["at"]) for e in entries),
                 "actor_user_id": postgres_array(e["actor_user_id"] for e in entries),
+                **{name: postgres_array(e[name] for e in entries) for name in _TEXT_COLUMNS},
                 "summary": postgres_array(json.dumps(e["summary"]) for e in entries),
+                "head": postgres_array(head.encode().hex() for head, _ in parts),
+                "tail": postgres_array(tail.encode().hex() for _, tail in parts),
             },
             later=True,  # with the COMMIT
         )
     else:
+        seq, previous = _locked_chain_head(session)
+        for values in entries:
+            seq += 1
+            values["seq"], values["prev_hash"] = seq, previous
+            values["hash"] = previous = content_hash(values)
         _INSERT_ENTRY.many(connection, entries)
     entries.clear()
 
@@ -103,29 +110,23 @@ _ENTRY_COLUMNS = (
 _INSERT_ENTRY = Prepared(
     insert(AuditEntry).values({name: bindparam(name) for name in _ENTRY_COLUMNS})
 )
-# PostgreSQL: a transaction's entries in one statement over array parameters (an
-# executemany costs a bound execution per row).
-_TEXT_COLUMNS = ("actor_label", "action", "object_type", "object_id", "prev_hash", "note", "hash")
-_INSERT_ENTRIES_POSTGRESQL = f"""
-INSERT INTO {AuditEntry.__tablename__} ({", ".join(_ENTRY_COLUMNS)})
-SELECT {", ".join("e.summary::json" if n == "summary" else f"e.{n}" for n in _ENTRY_COLUMNS)}
-FROM unnest(%(seq)s::bigint[], %(at)s::text[]::timestamptz[], %(actor_user_id)s::integer[],
-            %(summary)s::text[], {", ".join(f"%({name})s::text[]" for name in _TEXT_COLUMNS)})
-     WITH ORDINALITY AS e(seq, at, actor_user_id, summary, {", ".join(_TEXT_COLUMNS)}, n)
-ORDER BY e.n
+_TEXT_COLUMNS = ("actor_label", "action", "object_type", "object_id", "note")
+_APPEND_POSTGRESQL = """
+SELECT warroom_append_audit(
+    %(lock_key)s::bigint, %(at)s::text[]::timestamptz[], %(actor_user_id)s::integer[],
+    %(actor_label)s::text[], %(action)s::text[], %(object_type)s::text[], %(object_id)s::text[],
+    %(summary)s::text[], %(note)s::text[], %(head)s::text[], %(tail)s::text[]
+)
 """
-_LOCK_CHAIN = Prepared(text("SELECT pg_advisory_xact_lock(:key)").columns(column("locked", String)))
 _READ_HEAD = Prepared(
     select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
 )
 
 
 def _locked_chain_head(session: Session) -> tuple[int, str]:
-    """(seq, hash) of the last entry, after locking the chain until the transaction ends."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        _LOCK_CHAIN.later(connection, {"key": _CHAIN_LOCK_KEY})  # sent with the read below
-    row = _READ_HEAD.first(connection)
+    """(seq, hash) of the last entry; SQLite's write lock, which every writing transaction
+    takes at its start, keeps it the head until the transaction ends."""
+    row = _READ_HEAD.first(session.connection())
     return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
 
 
@@ -134,18 +135,35 @@ def entry_hash(entry: AuditEntry) -> str:
     return content_hash({name: getattr(entry, name) for name in _HASHED})
 
 
-_HASHED = (
-    "seq", "at", "actor_user_id", "actor_label", "action", "object_type", "object_id",
-    "summary", "prev_hash",
+_HASHED = (  # sorted, as in the canonical JSON
+    "action", "actor_label", "actor_user_id", "at", "object_id", "object_type", "prev_hash",
+    "seq", "summary",
 )  # fmt: skip
 
 
 def content_hash(values: dict[str, Any]) -> str:
-    """SHA-256 over the canonical JSON of an entry's hashed fields (`_HASHED`)."""
-    content = {name: values[name] for name in _HASHED}
-    content["at"] = values["at"].isoformat(timespec="microseconds")
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """SHA-256 over the canonical JSON of an entry's hashed fields (`_HASHED`): keys sorted,
+    no spaces, UTF-8."""
+    head, tail = _canonical_parts(values)
+    canonical = f"{head}{values['prev_hash']}{_BETWEEN}{int(values['seq'])}{tail}"
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# In key order `prev_hash` and `seq` come last but for `summary`, so the canonical JSON is
+# `_canonical_parts`' head, the previous hash, this, the sequence number and its tail. So
+# PostgreSQL can chain entries whose parts the application made (`warroom_append_audit`).
+_BETWEEN = '","seq":'
+
+
+def _canonical_parts(values: dict[str, Any]) -> tuple[str, str]:
+    """The canonical JSON of an entry before its previous hash and after its sequence number."""
+    content = {name: values[name] for name in _HASHED[:-3]}  # up to prev_hash, seq, summary
+    content["at"] = values["at"].isoformat(timespec="microseconds")
+    head = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    summary = json.dumps(
+        values["summary"], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return f'{head[:-1]},"prev_hash":"', f',"summary":{summary}}}'
 
 
 def verify_chain(db: Database, actor: Actor) -> ChainReport:

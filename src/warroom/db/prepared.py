@@ -129,6 +129,20 @@ class Prepared:
         row = self.first(connection, params)
         return None if row is None else row[0]
 
+    def soon(self, connection: Connection, params: Params | None = None) -> Soon:
+        """A read whose rows are needed a little later: on PostgreSQL it travels with the
+        connection's next statement, so reads that do not depend on each other share a round
+        trip (`Soon.rows` sends it if nothing else has); elsewhere it runs now."""
+        compiled, parameters = self._bound(connection, params)
+        if compiled.wire is not None:
+            with contextlib.suppress(wire.Unsupported):  # else a cursor runs it now
+                return Soon(compiled, wire.read_later(connection, compiled.wire, parameters))
+        cursor = _executed(connection, compiled.sql, parameters)
+        try:
+            return Soon(compiled, None, compiled.processed(cursor.fetchall()))
+        finally:
+            cursor.close()
+
     def execute(self, connection: Connection, params: Params | None = None) -> int:
         """Run a statement that returns no rows; returns the number of rows it affected."""
         compiled, parameters = self._bound(connection, params)
@@ -200,6 +214,34 @@ class Prepared:
         if compiled is None:  # two threads may both compile: harmless, the results are equal
             compiled = self._by_dialect[dialect.name] = _compile(self.statement, dialect)
         return compiled
+
+
+class Soon:
+    """The rows of a `Prepared.soon` read."""
+
+    def __init__(
+        self,
+        compiled: _Compiled,
+        reading: wire.Reading | None,
+        rows: list[tuple[Any, ...]] | None = None,
+    ) -> None:
+        self._compiled = compiled
+        self._reading = reading
+        self._rows = rows
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        if self._rows is None:
+            assert self._reading is not None
+            self._rows = self._compiled.processed(self._reading.rows())
+        return self._rows
+
+    def first(self) -> tuple[Any, ...] | None:
+        found = self.rows()
+        return found[0] if found else None
+
+    def scalar(self) -> Any:
+        row = self.first()
+        return None if row is None else row[0]
 
 
 def in_binds(name: str, size: int) -> list[BindParameter[Any]]:

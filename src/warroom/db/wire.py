@@ -19,6 +19,9 @@ What this module does, on the psycopg connection under a SQLAlchemy `Connection`
   flushes, Core), send it with the `COMMIT` on commit, and drop it on rollback. So statements
   run in the order they were issued; an error of a queued statement is raised where the queue
   is sent, and fails the transaction as it would have.
+- `read_later` queues a read the same way and returns a `Reading`, whose rows are there once
+  its round trip is done: reads that do not depend on each other travel together
+  (`Reading.rows` sends the queue if nothing has yet).
 
 The statements stay prepared for the connection's life: nothing may deallocate them, which
 is why `warroom.db.engine` turns psycopg's own automatic preparation off (psycopg
@@ -42,7 +45,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from psycopg import Connection as PsycopgConnection
@@ -97,11 +100,38 @@ def statement_of(sql: str) -> WireStatement:
     return WireStatement.of(sql)
 
 
+class Reading:
+    """The rows of a read queued with `read_later`, filled in when its round trip is done."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._rows: list[tuple[Any, ...]] | None = None
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        """The read's rows, sending the connection's queue first if it has not gone yet."""
+        connection = self._connection
+        if self._rows is None and not connection.closed and connection.in_transaction():
+            send_queued(connection)
+        if self._rows is None:  # dropped by a rollback, or its round trip failed
+            raise RuntimeError("this read was not carried out: its transaction ended first")
+        return self._rows
+
+
 @dataclass
 class _Queued:
     statement: WireStatement
     values: list[bytes | None]
     original: Mapping[str, Any]
+    into: Reading | None = None  # a read's rows go there
+
+
+class _Sent(NamedTuple):
+    """What a round trip sent, in order, so that its results can be matched up."""
+
+    kind: str  # begin, prepare, execute or commit
+    statement: WireStatement | None = None
+    original: Mapping[str, Any] | None = None
+    into: Reading | None = None
 
 
 @dataclass
@@ -123,6 +153,10 @@ def rows(
 ) -> list[tuple[Any, ...]]:
     """The rows `statement` returns; queued writes (and `BEGIN` if needed) go first."""
     result, wire = _run(connection, statement, params)
+    return _loaded(wire, result)
+
+
+def _loaded(wire: _ConnectionWire, result: Any) -> list[tuple[Any, ...]]:
     transformer = wire.transformer
     if transformer is None:
         transformer = wire.transformer = Transformer(wire.connection)
@@ -142,6 +176,17 @@ def later(connection: Connection, statement: WireStatement, *params: Mapping[str
     once per parameter set, in order (none is queued if any raises `Unsupported`)."""
     wire, _ = _wire_of(connection)
     wire.queued.extend([_Queued(statement, statement.values(one), one) for one in params])
+
+
+def read_later(
+    connection: Connection, statement: WireStatement, params: Mapping[str, Any]
+) -> Reading:
+    """Queue a read, sent with the connection's next statement (as `later`); its rows are in
+    the returned `Reading` once that round trip is done."""
+    wire, _ = _wire_of(connection)
+    reading = Reading(connection)
+    wire.queued.append(_Queued(statement, statement.values(params), params, reading))
+    return reading
 
 
 def send_queued(connection: Connection) -> None:
@@ -212,19 +257,19 @@ def _exchange(
     psycopg_connection: PsycopgConnection[Any] = wire.connection
     pgconn = psycopg_connection.pgconn
     queued, wire.queued = wire.queued, []
-    sent: list[tuple[str, WireStatement | None, Mapping[str, Any] | None]] = []
+    sent: list[_Sent] = []
     pgconn.enter_pipeline_mode()
     try:
         if pgconn.transaction_status == _IDLE and not psycopg_connection.autocommit:
             pgconn.send_query_params(b"BEGIN", None)
-            sent.append(("begin", None, None))
+            sent.append(_Sent("begin"))
         for item in queued:
-            _send(pgconn, wire, item.statement, item.values, sent, item.original)
+            _send(pgconn, wire, item.statement, item.values, sent, item.original, item.into)
         if last is not None:
-            _send(pgconn, wire, last[0], last[1], sent, last[2])
+            _send(pgconn, wire, last[0], last[1], sent, last[2], None)
         if commit:
             pgconn.send_query_params(b"COMMIT", None)
-            sent.append(("commit", None, None))
+            sent.append(_Sent("commit"))
         pgconn.pipeline_sync()
         _flush(pgconn)
         outcome = _collect(psycopg_connection, wire, sent)
@@ -250,27 +295,28 @@ def _send(
     wire: _ConnectionWire,
     statement: WireStatement,
     values: list[bytes | None],
-    sent: list[tuple[str, WireStatement | None, Mapping[str, Any] | None]],
+    sent: list[_Sent],
     original: Mapping[str, Any],
+    into: Reading | None,
 ) -> None:
     if statement.name not in wire.prepared and not any(
-        kind == "prepare" and earlier is statement for kind, earlier, _ in sent
+        earlier.kind == "prepare" and earlier.statement is statement for earlier in sent
     ):
         pgconn.send_prepare(statement.name, statement.sql)
-        sent.append(("prepare", statement, original))
+        sent.append(_Sent("prepare", statement, original))
     pgconn.send_query_prepared(statement.name, values)
-    sent.append(("execute", statement, original))
+    sent.append(_Sent("execute", statement, original, into))
 
 
 def _collect(
     psycopg_connection: PsycopgConnection[Any],
     wire: _ConnectionWire,
-    sent: list[tuple[str, WireStatement | None, Mapping[str, Any] | None]],
+    sent: list[_Sent],
 ) -> Any:
     pgconn = psycopg_connection.pgconn
     failure: tuple[Exception, WireStatement | None, Mapping[str, Any] | None] | None = None
     last_result = None
-    for kind, statement, original in sent:
+    for kind, statement, original, into in sent:
         result = _next_result(pgconn)
         status = result.status
         if status == _EXEC.FATAL_ERROR:
@@ -281,6 +327,8 @@ def _collect(
                 wire.prepared.add(statement.name)
             elif kind == "execute":
                 last_result = result
+                if into is not None:
+                    into._rows = _loaded(wire, result)
         _end_of_query(pgconn)
     sync = _next_result(pgconn)
     if sync.status != _EXEC.PIPELINE_SYNC:

@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    bindparam,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from warroom.actors import Actor, Role, require_admin, require_writer
@@ -287,6 +296,14 @@ def incidents_accepting_alerts_in(session: Session, incident_ids: Collection[int
             if policy.is_active(status):
                 accepting.add(incident_id)
     return accepting
+
+
+def accepts_alerts(incident_id: ColumnExpressionArgument[int | None]) -> ColumnElement[bool]:
+    """For another domain's query: whether the incident `incident_id` names accepts new
+    alerts (as `incident_accepts_alerts_in`; false where it is NULL), so that a read of rows
+    referring to incidents needs no second read for them."""
+    active = or_(*(Incident.status == status.value for status in sorted(policy.ACTIVE)))
+    return exists().where(Incident.id == incident_id, active)
 
 
 _IDS_PER_QUERY = 8

@@ -129,15 +129,16 @@ class Context:
 
     def windows(self) -> list[grouping.MaintenanceWindow]:
         """Maintenance windows active now (all not yet ended are read once a transaction)."""
-        unended = per_transaction(
-            self.session, "warroom.intake.windows", lambda s: unended_windows(s, self.now)
-        )
+        unended = per_transaction(self.session, _WINDOWS, lambda s: unended_windows(s, self.now))
         return [w for w in unended if w.starts_at <= self.now < w.ends_at]
+
+
+_RULES, _WINDOWS = "warroom.intake.rules", "warroom.intake.windows"
 
 
 def rules_in(session: Session) -> grouping.Rules:
     """The live rules, read once per transaction."""
-    return per_transaction(session, "warroom.intake.rules", load_rules)
+    return per_transaction(session, _RULES, load_rules)
 
 
 _RULES_DOCUMENT = Prepared(select(GroupingRuleSet.document).where(GroupingRuleSet.id == 1))
@@ -146,10 +147,18 @@ _RULES_DOCUMENT = Prepared(select(GroupingRuleSet.document).where(GroupingRuleSe
 def load_rules(session: Session) -> grouping.Rules:
     """The live rules, read in this transaction (parsed once per distinct document)."""
     session.flush()  # rules set in this transaction count
-    document = _RULES_DOCUMENT.scalar(session.connection())
-    if document is None:
-        return grouping.parse_rules(None)
-    return _parsed_rules(json.dumps(document, sort_keys=True))
+    return _rules_of_document(_RULES_DOCUMENT.scalar(session.connection()))
+
+
+# The rules this process parsed last: only a guess, which `book_groups_of_batch` checks.
+_RULES_SEEN_LAST: dict[str, tuple[str, grouping.Rules]] = {}
+
+
+def _rules_of_document(document: Any) -> grouping.Rules:
+    text = json.dumps(document, sort_keys=True)
+    rules = _parsed_rules(text)
+    _RULES_SEEN_LAST["rules"] = (text, rules)
+    return rules
 
 
 @functools.lru_cache(maxsize=8)
@@ -863,7 +872,10 @@ class GroupBook:
 
 _GROUPS_PER_QUERY = 8
 _LIVE_GROUPS = Prepared(
-    select(*(getattr(AlertGroup, name) for name in _BOOKED_COLUMNS)).where(
+    select(
+        *(getattr(AlertGroup, name) for name in _BOOKED_COLUMNS),
+        incidents.accepts_alerts(AlertGroup.incident_id),
+    ).where(
         or_(AlertGroup.status == PENDING, AlertGroup.status == OPEN),
         or_(
             AlertGroup.id.in_(in_binds("id", _GROUPS_PER_QUERY)),
@@ -878,7 +890,8 @@ def _book_groups(session: Session, ids: Collection[int], keys: Collection[str]) 
     """The book, with the live groups of `ids` and all live groups of `keys` in it.
 
     Takes the grouping lock first. Groups already in the book keep their changes; a group
-    read now gets the later time of any repeat of it this batch holds.
+    read now gets the later time of any repeat of it this batch holds. Whether each group's
+    incident accepts alerts comes with it.
     """
     grouping_lock(session)
     pending = _pending_writes(session)
@@ -894,7 +907,6 @@ def _book_groups(session: Session, ids: Collection[int], keys: Collection[str]) 
         held_at[repeat["group_id"]] = max(
             repeat["now"], held_at.get(repeat["group_id"], repeat["now"])
         )
-    new_incidents: set[int] = set()
     no_ids = next(in_chunks("id", _GROUPS_PER_QUERY, [_NO_GROUP_ID]))
     no_keys = next(in_chunks("key", _GROUPS_PER_QUERY, [_NO_GROUP_KEY]))
     for id_chunk, key_chunk in itertools.zip_longest(
@@ -902,36 +914,68 @@ def _book_groups(session: Session, ids: Collection[int], keys: Collection[str]) 
         in_chunks("key", _GROUPS_PER_QUERY, wanted_keys),
     ):
         params = {**(id_chunk or no_ids), **(key_chunk or no_keys)}
-        for row in _LIVE_GROUPS.rows(connection, params):
-            if row[0] in book.groups:
+        for *columns, accepting in _LIVE_GROUPS.rows(connection, params):
+            if columns[0] in book.groups:
                 continue
-            group = BookedGroup(*row)
+            group = BookedGroup(*columns)
             group.services = list(group.services)
             if group.id in held_at:
                 group.last_at = max(group.last_at, held_at[group.id])
             book.groups[group.id] = group
-            if group.incident_id is not None and group.incident_id not in book.accepting:
-                new_incidents.add(group.incident_id)
+            if group.incident_id is not None:
+                book.accepting.setdefault(group.incident_id, bool(accepting))
     book.keys.update(wanted_keys)
-    if new_incidents:
-        accepting = incidents.incidents_accepting_alerts_in(session, new_incidents)
-        book.accepting.update((i, i in accepting) for i in new_incidents)
     return book
 
 
 def book_groups_of_batch(
     session: Session,
     deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]],
+    at: datetime,
 ) -> None:
-    """Read at once the groups a batch's resolves and new alerts will need, if any.
+    """Read at once what a batch's resolves and new alerts will need, if it has any.
 
     After `prefetch_open_alerts`: a resolve of an open alert needs its group, a trigger of a
-    key with no open alert the live groups of its group key. Only a warm-up: each alert
-    still finds (or reads) what it needs itself, so a wrong guess costs a query, no more.
+    key with no open alert the live groups of its group key, the maintenance windows not
+    ended at `at` (no later than the batch's own times) and, on PostgreSQL, an id. All of it
+    is read in one round trip with the groups: a group key depends on the rules, so the
+    rules this process read last are a guess, checked against the rules read in the same
+    round trip (a changed rule set books the keys it gives in one more). Only a warm-up:
+    each alert still finds (or reads) what it needs itself, so a wrong guess costs a query,
+    no more.
     """
-    known = _prefetched(session)
+    ids, new_alerts = _needs_of_batch(_prefetched(session), deliveries)
+    if not new_alerts:
+        if ids:
+            _book_groups(session, ids, [])
+        return
+    connection = session.connection()
+    guess = _RULES_SEEN_LAST.get("rules")
+    document = _RULES_DOCUMENT.soon(connection) if guess is not None else None
+    windows = _UNENDED_WINDOWS.soon(connection, {"at": at})
+    reserved = None
+    if connection.dialect.name == "postgresql":
+        reserved = _RESERVE_ALERT_IDS.soon(connection, {"count": len(new_alerts)})
+    rules = guess[1] if guess is not None else rules_in(session)
+    _book_groups(session, ids, _group_keys(rules, new_alerts))
+    if document is not None:
+        actual = _rules_of_document(document.scalar())
+        per_transaction(session, _RULES, lambda _: actual)
+        if actual is not rules:
+            _book_groups(session, [], _group_keys(actual, new_alerts))
+    per_transaction(session, _WINDOWS, lambda _: _windows_of(windows.rows()))
+    if reserved is not None:
+        ids_left = _reserved_alert_ids(session)
+        ids_left.extend(reversed([row[0] for row in reserved.rows()]))
+
+
+def _needs_of_batch(
+    known: dict[tuple[int, str], OpenAlert | None],
+    deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]],
+) -> tuple[set[int], list[grouping.AlertFacts]]:
+    """The groups of a batch's resolves of open alerts, and the facts of its new alerts."""
     ids: set[int] = set()
-    keys: set[str] = set()
+    new_alerts: list[grouping.AlertFacts] = []
     for source, signals in deliveries:
         for signal in signals:
             if not isinstance(signal, AlertSignal) or not signal.dedup_key:
@@ -943,11 +987,12 @@ def book_groups_of_batch(
                 if found.group_status == OPEN and signal.action is Action.RESOLVE:
                     ids.add(found.group_id or _NO_GROUP_ID)
             elif signal.action is Action.TRIGGER:
-                facts = _facts_of_signal(source, signal)
-                rule = rules_in(session)
-                keys.add(grouping.group_key(rule.rule_for(facts.service, facts.labels), facts))
-    if ids or keys:
-        _book_groups(session, ids, keys)
+                new_alerts.append(_facts_of_signal(source, signal))
+    return ids, new_alerts
+
+
+def _group_keys(rules: grouping.Rules, alerts: Sequence[grouping.AlertFacts]) -> set[str]:
+    return {grouping.group_key(rules.rule_for(f.service, f.labels), f) for f in alerts}
 
 
 _UNKNOWN = object()
@@ -1009,7 +1054,7 @@ def _insert_alert(session: Session, values: dict[str, Any]) -> int:
     if connection.dialect.name != "postgresql":
         alert_id: int = _INSERT_ALERT.scalar(connection, values)
         return alert_id
-    reserved: list[int] = per_transaction(session, "warroom.intake.alert_ids", lambda _: [])
+    reserved = _reserved_alert_ids(session)
     if not reserved:
         # This alert's key may be forgotten already: it counts apart.
         count = 1 + sum(1 for known in _prefetched(session).values() if known is None)
@@ -1116,7 +1161,11 @@ def _forget_loaded(
 
 
 def _create(ctx: Context, signal: AlertSignal, key: str) -> Alert:
-    alert = Alert(**_new_alert_values(ctx, signal, key))
+    values = _new_alert_values(ctx, signal, key)
+    reserved = _reserved_alert_ids(ctx.session)
+    if reserved:  # so that a batch's alerts are numbered in the order they came
+        values["id"] = reserved.pop()
+    alert = Alert(**values)
     ctx.session.add(alert)
     ctx.session.flush()
     _event(ctx, alert, "trigger")
@@ -1260,6 +1309,11 @@ def active_windows(session: Session, at: datetime) -> list[grouping.MaintenanceW
     return [w for w in unended_windows(session, at) if w.starts_at <= at]
 
 
+def _reserved_alert_ids(session: Session) -> list[int]:
+    """Alert ids reserved by this transaction and not used yet, the next one last."""
+    return per_transaction(session, "warroom.intake.alert_ids", lambda _: [])
+
+
 _UNENDED_WINDOWS = Prepared(
     select(
         MaintenanceWindow.id,
@@ -1273,7 +1327,10 @@ _UNENDED_WINDOWS = Prepared(
 
 def unended_windows(session: Session, at: datetime) -> list[grouping.MaintenanceWindow]:
     session.flush()  # a window added in this transaction counts
-    rows = _UNENDED_WINDOWS.rows(session.connection(), {"at": at})
+    return _windows_of(_UNENDED_WINDOWS.rows(session.connection(), {"at": at}))
+
+
+def _windows_of(rows: Sequence[tuple[Any, ...]]) -> list[grouping.MaintenanceWindow]:
     return [
         grouping.MaintenanceWindow(
             ref, starts_at, ends_at, tuple(services), {str(k): str(v) for k, v in labels.items()}

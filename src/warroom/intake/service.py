@@ -272,7 +272,7 @@ def receive_batch(
             keys = pipeline.batch_keys(batch)
             pipeline.lock_identities(session, batch)
             pipeline.prefetch_open_alerts(session, batch)
-            pipeline.book_groups_of_batch(session, batch)
+            pipeline.book_groups_of_batch(session, batch, now or utcnow())
             actors: dict[str, Actor] = {}
             for index, source, signals in accepted:
                 actor = actors.get(source.name)
