@@ -3,6 +3,7 @@ and their errors (`warroom.db.wire`; on SQLite `later` simply runs at once)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.types import Integer
 
 from warroom.db import wire
 from warroom.db.engine import Database
-from warroom.db.prepared import Prepared, execute_driver_sql
+from warroom.db.prepared import Prepared, execute_driver_sql, send_ahead
 from warroom.db.uow import UnitOfWork
 from warroom.intake.models import AlertGroup
 
@@ -313,3 +314,75 @@ def test_a_connection_lost_mid_transaction_fails_it_as_sqlalchemy_says_and_is_re
         uow.commit()
     assert _occurrences(new_uow, "lost") == []
     assert _occurrences(new_uow, "kept") == [1]
+
+
+_LOCK = Prepared(text("SELECT pg_advisory_xact_lock(:key)").columns(column("locked", Integer)))
+_AHEAD_LOCK_KEY = 0x5741_0001
+
+
+def test_statements_sent_ahead_run_while_the_caller_goes_on_in_the_same_round_trip(
+    db: Database, new_uow: Callable[[], UnitOfWork], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("the wire is PostgreSQL's")
+    trips = _count_round_trips(monkeypatch)
+    with new_uow() as uow, db.writer.connect() as other:
+        connection = uow.session.connection()
+        _LOCK.later(connection, {"key": _AHEAD_LOCK_KEY})
+        _INSERT_GROUP.later(connection, _group("ahead"))
+        send_ahead(connection)
+        # Nothing has waited for the server, yet it holds the lock soon after.
+        assert _taken_by_someone_else(other, _AHEAD_LOCK_KEY)
+        _COUNT_REPEAT.later(connection, {"group_key": "ahead"})
+        seen = _OCCURRENCES.scalar(connection, {"group_key": "ahead"})  # the round trip
+        uow.commit()
+        other.rollback()
+
+    assert (seen, len(trips)) == (2, 1)  # the read's round trip took what was sent ahead too
+    assert _occurrences(new_uow, "ahead") == [2]
+
+
+def test_an_error_of_a_statement_sent_ahead_fails_the_commit(
+    db: Database, new_uow: Callable[[], UnitOfWork]
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("the wire is PostgreSQL's")
+    with new_uow() as uow, pytest.raises(IntegrityError):
+        connection = uow.session.connection()
+        _INSERT_GROUP.later(connection, _group("twice ahead", group_id=11))
+        _INSERT_GROUP.later(connection, _group("twice ahead", group_id=11))
+        send_ahead(connection)
+        _INSERT_GROUP.later(connection, _group("after the error"))
+        uow.commit()
+
+    assert _occurrences(new_uow, "twice ahead") == []
+    assert _occurrences(new_uow, "after the error") == []
+
+
+def test_a_rollback_after_sending_ahead_drops_it_and_leaves_the_connection_usable(
+    db: Database, new_uow: Callable[[], UnitOfWork]
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("the wire is PostgreSQL's")
+    with new_uow() as uow:
+        connection = uow.session.connection()
+        _INSERT_GROUP.later(connection, _group("sent, rolled back"))
+        send_ahead(connection)
+        # rolled back on leaving, with the results still unread
+    with new_uow() as uow:
+        _INSERT_GROUP.later(uow.session.connection(), _group("next"))
+        uow.commit()
+
+    assert _occurrences(new_uow, "sent, rolled back") == []
+    assert _occurrences(new_uow, "next") == [1]
+
+
+def _taken_by_someone_else(other: Any, key: int, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        free = other.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({key})").scalar()
+        if not free:
+            return True
+        other.rollback()  # releases the lock it just took
+        time.sleep(0.005)
+    return False

@@ -283,6 +283,14 @@ def execute_driver_sql(
     _executed(connection, sql, params).close()
 
 
+def send_ahead(connection: Connection) -> None:
+    """On PostgreSQL, send what is queued with `later` now, without waiting for it: the
+    server runs it while the caller goes on, and its results are read with the next round
+    trip (`warroom.db.wire.send_ahead`). Elsewhere nothing is queued."""
+    if wire.is_postgresql(connection):
+        wire.send_ahead(connection)
+
+
 def _executed(connection: Connection, sql: str, params: Any) -> Any:
     """A DBAPI cursor that has run `sql` (after any queued statements); errors raised as
     SQLAlchemy's."""

@@ -22,6 +22,9 @@ What this module does, on the psycopg connection under a SQLAlchemy `Connection`
 - `read_later` queues a read the same way and returns a `Reading`, whose rows are there once
   its round trip is done: reads that do not depend on each other travel together
   (`Reading.rows` sends the queue if nothing has yet).
+- `send_ahead` sends the queue now without waiting for its results, which are read with
+  the next round trip's: the server works on those statements (taking locks, checking)
+  while the application prepares the rest of the transaction. The round trip stays one.
 
 The statements stay prepared for the connection's life: nothing may deallocate them, which
 is why `warroom.db.engine` turns psycopg's own automatic preparation off (psycopg
@@ -36,6 +39,7 @@ psycopg cursor returns.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -141,6 +145,7 @@ class _ConnectionWire:
     connection: Any  # the psycopg connection it is about: a reconnect starts afresh
     prepared: set[bytes] = field(default_factory=set)
     queued: list[_Queued] = field(default_factory=list)
+    ahead: list[_Sent] = field(default_factory=list)  # sent by `send_ahead`, results unread
     transformer: psycopg_abc.Transformer | None = None
 
 
@@ -192,8 +197,31 @@ def read_later(
 def send_queued(connection: Connection) -> None:
     """Send the queued statements now (before a statement that does not go through here)."""
     wire, _ = _wire_of(connection)
-    if wire.queued:
+    if wire.queued or wire.ahead:
         _exchange(connection, wire, None, commit=False)
+
+
+def send_ahead(connection: Connection) -> None:
+    """Send the queued statements (and the `BEGIN`, if due) now, and read their results
+    with the connection's next round trip: the server runs them meanwhile. An error of
+    theirs is raised there, as for queued statements."""
+    if not connection.in_transaction():
+        raise RuntimeError("pipelined statements run inside a transaction only")
+    wire, psycopg_connection = _wire_of(connection)
+    if not wire.queued:
+        return
+    pgconn = psycopg_connection.pgconn
+    queued, wire.queued = wire.queued, []
+    try:
+        if pgconn.pipeline_status == pq.PipelineStatus.OFF:
+            pgconn.enter_pipeline_mode()
+        _send_begin_if_due(psycopg_connection, wire.ahead)
+        for item in queued:
+            _send(pgconn, wire, item.statement, item.values, wire.ahead, item.original, item.into)
+        _flush(pgconn)
+    except OperationalError as error:
+        connection.invalidate()
+        raise _translated(error, "(statements sent ahead)", None, invalidated=True) from error
 
 
 def install(engine: Engine) -> None:
@@ -202,13 +230,13 @@ def install(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _before_statement(conn: Connection, *_args: Any) -> None:
         wire = conn.connection.info.get(_WIRE)
-        if wire is not None and wire.queued:
+        if wire is not None and (wire.queued or wire.ahead):
             _exchange(conn, wire, None, commit=False)
 
     @event.listens_for(engine, "commit")
     def _on_commit(conn: Connection) -> None:
         wire = conn.connection.info.get(_WIRE)
-        if wire is not None and wire.queued:
+        if wire is not None and (wire.queued or wire.ahead):
             # Sends COMMIT too: psycopg's own commit then finds no transaction and does nothing.
             _exchange(conn, wire, None, commit=True)
 
@@ -217,14 +245,33 @@ def install(engine: Engine) -> None:
         if conn.invalidated:
             return  # its DBAPI connection, and the queue with it, is gone
         wire = conn.connection.info.get(_WIRE)
-        if wire is not None:
-            wire.queued.clear()
+        if wire is not None and not _dropped(wire):
+            conn.invalidate()
 
     @event.listens_for(engine, "reset")
     def _on_reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
         wire = record.info.get(_WIRE)
-        if wire is not None:
-            wire.queued.clear()
+        if wire is not None and not _dropped(wire):
+            record.invalidate()
+
+
+def _dropped(wire: _ConnectionWire) -> bool:
+    """Drop what is queued and read and drop the results of what was sent ahead (a rollback
+    follows); False if the connection cannot be trusted any more."""
+    wire.queued.clear()
+    if not wire.ahead:
+        return True
+    pgconn = wire.connection.pgconn
+    sent, wire.ahead = wire.ahead, []
+    try:
+        pgconn.pipeline_sync()
+        _flush(pgconn)
+        with contextlib.suppress(StatementError):  # its statements' errors: rolled back anyway
+            _collect(wire.connection, wire, sent)  # notes what they prepared, too
+        pgconn.exit_pipeline_mode()
+    except OperationalError:
+        return False
+    return True
 
 
 def _wire_of(connection: Connection) -> tuple[_ConnectionWire, Any]:
@@ -257,12 +304,11 @@ def _exchange(
     psycopg_connection: PsycopgConnection[Any] = wire.connection
     pgconn = psycopg_connection.pgconn
     queued, wire.queued = wire.queued, []
-    sent: list[_Sent] = []
-    pgconn.enter_pipeline_mode()
+    sent, wire.ahead = wire.ahead, []  # whatever `send_ahead` sent: its results come first
     try:
-        if pgconn.transaction_status == _IDLE and not psycopg_connection.autocommit:
-            pgconn.send_query_params(b"BEGIN", None)
-            sent.append(_Sent("begin"))
+        if pgconn.pipeline_status == pq.PipelineStatus.OFF:
+            pgconn.enter_pipeline_mode()
+        _send_begin_if_due(psycopg_connection, sent)
         for item in queued:
             _send(pgconn, wire, item.statement, item.values, sent, item.original, item.into)
         if last is not None:
@@ -288,6 +334,14 @@ def _exchange(
                 # replaces it.
                 connection.invalidate()
     return outcome
+
+
+def _send_begin_if_due(psycopg_connection: PsycopgConnection[Any], sent: list[_Sent]) -> None:
+    """`BEGIN` first, unless a transaction is open or this pipeline has sent anything yet."""
+    pgconn = psycopg_connection.pgconn
+    if not sent and pgconn.transaction_status == _IDLE and not psycopg_connection.autocommit:
+        pgconn.send_query_params(b"BEGIN", None)
+        sent.append(_Sent("begin"))
 
 
 def _send(

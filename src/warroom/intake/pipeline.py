@@ -45,6 +45,7 @@ from warroom.db.prepared import (
     in_chunks,
     postgres_array,
     postgres_time,
+    send_ahead,
 )
 from warroom.db.transaction import before_commit, per_transaction
 from warroom.engines import alertgrouping as grouping
@@ -285,6 +286,9 @@ def open_known_batch(
     guessed = _guessed_repeats(expected, deliveries) if guess else None
     if guessed is not None:
         _require_guesses(session, credential_hash, expected, guessed)
+        # The locks and the check go now, and the server takes and checks while the batch
+        # is applied here; their results come back with the COMMIT's.
+        send_ahead(session.connection())
         _prefetched(session).update(guessed)
         return True
     keys = sorted({key for _, key in _keyed(deliveries) if not key.startswith(ID_PREFIX)})
