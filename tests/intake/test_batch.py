@@ -579,6 +579,33 @@ def test_a_batch_of_repeats_seen_open_skips_its_read_and_counts_true(
     assert group.occurrences == 8 and group.last_at == at(4)
 
 
+def test_alerts_a_batch_adds_to_an_open_incident_are_guessed_by_the_next_batch(
+    new_uow: Callable[[], UnitOfWork],
+    repeats: list[Delivery],
+    integration: IntegrationCreated,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    batch(new_uow, repeats, at(2))  # A and B seen open from here on
+    joining = [am(integration.credential, am_alert(name)) for name in ("C", "D")]
+    assert [outcomes(r) for r in batch(new_uow, joining, at(2))] == [["created"]] * 2
+    reads = _counting_reads(monkeypatch)
+
+    results = batch(new_uow, [*joining, *repeats], at(3))
+
+    assert [outcomes(r) for r in results] == [["repeated"]] * 4
+    assert reads == [0]  # the new alerts were remembered open, with their incident
+    with db.read_session() as session:
+        alerts = session.scalars(select(Alert).order_by(Alert.id)).all()
+    assert [(a.title, a.occurrences) for a in alerts] == [
+        ("A on payments", 3),
+        ("B on payments", 3),
+        ("C on payments", 2),
+        ("D on payments", 2),
+    ]
+    assert len({a.incident_id for a in alerts}) == 1
+
+
 def test_a_batch_whose_guess_went_stale_is_redone_without_guessing(
     new_uow: Callable[[], UnitOfWork],
     repeats: list[Delivery],

@@ -1140,6 +1140,11 @@ def _create_in_open_group(ctx: Context, signal: AlertSignal, key: str) -> Accept
         {"alert_id": alert_id, "now": ctx.now, "action": "trigger"}
     )
     service = values["service"]
+    # Known open from here on: a repeat later in the batch needs no read, and the next
+    # batch of repeats can guess it (`remember_open_alerts`).
+    _prefetched(session)[(ctx.integration.id, key)] = OpenAlert(
+        alert_id, group.id, group.incident_id, OPEN, values["title"], service, values["severity"]
+    )
     new_service = bool(service) and service not in group.services
     if new_service:
         group.services = [*group.services, service]
