@@ -314,20 +314,20 @@ def postgres_array(values: Iterable[int | str | None]) -> str:
     that cost more than the statement it was for; a literal is one string. Strings are
     quoted and escaped; None is NULL.
     """
-    parts = []
-    for value in values:
-        kind = value.__class__
-        if kind is int:
-            parts.append(str(value))
-        elif value is None:
-            parts.append("NULL")
-        elif isinstance(value, int):
-            parts.append(str(int(value)))
-        elif "\\" in value or '"' in value:
-            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
-        else:
-            parts.append('"' + value + '"')
-    return "{" + ",".join(parts) + "}"
+    items = values if isinstance(values, list) else list(values)
+    if all(value.__class__ is int for value in items):  # ids and counts, the usual case
+        return "{" + ",".join(map(str, items)) + "}"
+    return "{" + ",".join(map(_array_element, items)) + "}"
+
+
+def _array_element(value: int | str | None) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(int(value))
+    if "\\" in value or '"' in value:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + value + '"'
 
 
 def postgres_time(at: datetime) -> str:
