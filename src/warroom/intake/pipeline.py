@@ -766,15 +766,6 @@ def write_pending(session: Session, *, committing: bool = False) -> None:
     pending.alerts, pending.groups, pending.events, pending.resolves = [], [], [], []
 
 
-def send_writes_ahead(session: Session) -> None:
-    """Just before the batch commits: its held writes go now, after the ORM's, as the
-    commit would write them (`run_before_commit`), and are sent ahead (`send_ahead`): the
-    server works on them while the rest of the commit is prepared here."""
-    session.flush()
-    write_pending(session, committing=True)
-    send_ahead(session.connection())
-
-
 def write_held_resolves(session: Session) -> None:
     """Write the resolves the fast path kept back, alone: before a read of alerts' statuses,
     or an insert that may reuse a resolved alert's key."""

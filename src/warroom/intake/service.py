@@ -280,7 +280,6 @@ def receive_batch(
                     actor = actors[source.name] = Actor.system(f"integration:{source.name}")
                 ctx = pipeline.Context(session, actor, now or utcnow(), source)
                 outcomes[index] = _apply(ctx, signals)
-            pipeline.send_writes_ahead(session)
             seen = pipeline.open_alerts_seen(session)
             uow.commit()
         pipeline.remember_open_alerts(seen, keys)
