@@ -20,7 +20,7 @@ from warroom.db.uow import UnitOfWork
 from warroom.errors import AuthenticationRequired, InvalidInput, MalformedRequest
 from warroom.incidents import queries as incident_queries
 from warroom.intake import pipeline, queries, service
-from warroom.intake.models import Alert, AlertEvent, AlertGroup
+from warroom.intake.models import Alert, AlertEvent, AlertGroup, GroupingRuleSet
 from warroom.intake.schemas import (
     DeliveryResult,
     IntegrationCreated,
@@ -234,6 +234,29 @@ def test_a_batch_keeps_its_groups_right_across_fast_paths_and_the_general_path(
     assert group.last_at == at(2)
     [incident] = incident_queries.list_incidents(db, SYSTEM).items
     assert sorted(incident.services) == ["checkout", "payments", "search"]
+
+
+def test_new_alerts_follow_rules_another_process_changed_since_this_one_read_them(
+    new_uow: Callable[[], UnitOfWork], integration: IntegrationCreated, db: Database
+) -> None:
+    # A batch keys its new alerts' groups with the rules this process read last, a guess
+    # checked against the rules read with the groups: rules changed elsewhere must win.
+    service.set_rules(new_uow(), SYSTEM, source="rules:\n  - name: all\n    group_by: []\n")
+    key = integration.credential
+    batch(new_uow, [am(key, am_alert("A"))], at(1))  # opens an incident for everything
+    by_name = service.parse_rules_text("rules:\n  - name: by-name\n    group_by: [alertname]\n")
+    with new_uow() as uow:  # as another process would, without this one knowing
+        uow.session.execute(update(GroupingRuleSet).values(document=by_name))
+        uow.commit()
+
+    results = batch(new_uow, [am(key, am_alert("B")), am(key, am_alert("A"))], at(2))
+
+    assert [outcomes(r) for r in results] == [["created"], ["repeated"]]
+    with db.read_session() as session:
+        groups = {g.group_key: g.incident_id for g in session.scalars(select(AlertGroup))}
+        incidents = {a.title: a.incident_id for a in session.scalars(select(Alert))}
+    assert len(groups) == 2 and any(k.startswith("by-name") for k in groups)
+    assert incidents["B on payments"] != incidents["A on payments"]
 
 
 def test_alerts_a_batch_creates_are_stored_under_the_ids_it_answers_with(

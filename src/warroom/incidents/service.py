@@ -13,7 +13,7 @@ responder may, because somebody has to be able to act in the first minutes.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,8 +37,6 @@ from warroom.db.base import utcnow
 from warroom.db.prepared import (
     Prepared,
     execute_driver_sql,
-    in_binds,
-    in_chunks,
     postgres_array,
     postgres_time,
 )
@@ -285,31 +283,12 @@ def incident_accepts_alerts_in(session: Session, incident_id: int) -> bool:
 _INCIDENT_STATUS = Prepared(select(Incident.status).where(Incident.id == bindparam("incident_id")))
 
 
-def incidents_accepting_alerts_in(session: Session, incident_ids: Collection[int]) -> set[int]:
-    """Which of `incident_ids` accept new alerts (as `incident_accepts_alerts_in`), at once."""
-    session.flush()
-    wanted = sorted(set(incident_ids))
-    accepting: set[int] = set()
-    connection = session.connection()
-    for params in in_chunks("id", _IDS_PER_QUERY, wanted):
-        for incident_id, status in _INCIDENT_STATUSES.rows(connection, params):
-            if policy.is_active(status):
-                accepting.add(incident_id)
-    return accepting
-
-
 def accepts_alerts(incident_id: ColumnExpressionArgument[int | None]) -> ColumnElement[bool]:
     """For another domain's query: whether the incident `incident_id` names accepts new
     alerts (as `incident_accepts_alerts_in`; false where it is NULL), so that a read of rows
     referring to incidents needs no second read for them."""
     active = or_(*(Incident.status == status.value for status in sorted(policy.ACTIVE)))
     return exists().where(Incident.id == incident_id, active)
-
-
-_IDS_PER_QUERY = 8
-_INCIDENT_STATUSES = Prepared(
-    select(Incident.id, Incident.status).where(Incident.id.in_(in_binds("id", _IDS_PER_QUERY)))
-)
 
 
 def link_recurrence_in(
