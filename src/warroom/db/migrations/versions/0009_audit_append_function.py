@@ -34,34 +34,39 @@ def upgrade() -> None:
                 summaries text[], notes text[], heads text[], tails text[]
             ) RETURNS integer LANGUAGE plpgsql VOLATILE AS $$
             DECLARE
-                last_seq bigint;
+                head_seq bigint;
                 last_hash text;
-                entry_hash text;
+                prev_hashes text[] := '{}';
+                hashes text[] := '{}';
             BEGIN
                 PERFORM pg_advisory_xact_lock(lock_key);
-                SELECT seq, hash INTO last_seq, last_hash
+                SELECT seq, hash INTO head_seq, last_hash
                 FROM audit_entries ORDER BY seq DESC LIMIT 1;
                 IF NOT FOUND THEN
-                    last_seq := 0;
+                    head_seq := 0;
                     last_hash := repeat('0', 64);
                 END IF;
                 FOR i IN 1 .. coalesce(cardinality(heads), 0) LOOP
-                    entry_hash := encode(sha256(
+                    prev_hashes := prev_hashes || last_hash;
+                    last_hash := encode(sha256(
                         decode(heads[i], 'hex')
-                        || convert_to(last_hash || '","seq":' || (last_seq + 1)::text, 'UTF8')
+                        || convert_to(last_hash || '","seq":' || (head_seq + i)::text, 'UTF8')
                         || decode(tails[i], 'hex')
                     ), 'hex');
-                    INSERT INTO audit_entries (
-                        seq, at, actor_user_id, actor_label, action, object_type, object_id,
-                        summary, prev_hash, note, hash
-                    ) VALUES (
-                        last_seq + 1, ats[i], actor_user_ids[i], actor_labels[i], actions[i],
-                        object_types[i], object_ids[i], summaries[i]::json, last_hash,
-                        notes[i], entry_hash
-                    );
-                    last_seq := last_seq + 1;
-                    last_hash := entry_hash;
+                    hashes := hashes || last_hash;
                 END LOOP;
+                -- One insert for all of them: an insert per entry cost an executor each.
+                INSERT INTO audit_entries (
+                    seq, at, actor_user_id, actor_label, action, object_type, object_id,
+                    summary, prev_hash, note, hash
+                )
+                SELECT head_seq + e.n, e.at, e.actor_user_id, e.actor_label, e.action,
+                       e.object_type, e.object_id, e.summary::json, e.prev_hash, e.note, e.hash
+                FROM unnest(ats, actor_user_ids, actor_labels, actions, object_types,
+                            object_ids, summaries, notes, prev_hashes, hashes)
+                     WITH ORDINALITY AS e(at, actor_user_id, actor_label, action, object_type,
+                                          object_id, summary, note, prev_hash, hash, n)
+                ORDER BY e.n;
                 RETURN coalesce(cardinality(heads), 0);
             END
             $$
