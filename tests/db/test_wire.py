@@ -273,8 +273,7 @@ def test_after_an_exchange_interrupted_midway_the_transaction_rolls_back_cleanly
     db: Database, new_uow: Callable[[], UnitOfWork], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A connection with results pending on the wire is never used again."""
-    if db.dialect != "postgresql":
-        pytest.skip("the wire is PostgreSQL's")
+    _needs_the_wire(db)
 
     class Interrupted(Exception):
         pass
@@ -298,8 +297,7 @@ def test_after_an_exchange_interrupted_midway_the_transaction_rolls_back_cleanly
 def test_a_connection_lost_mid_transaction_fails_it_as_sqlalchemy_says_and_is_replaced(
     db: Database, new_uow: Callable[[], UnitOfWork]
 ) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("the wire is PostgreSQL's")
+    _needs_the_wire(db)
     with new_uow() as uow, pytest.raises(DBAPIError) as raised:
         connection = uow.session.connection()
         _INSERT_GROUP.execute(connection, _group("lost"))
@@ -323,8 +321,7 @@ _AHEAD_LOCK_KEY = 0x5741_0001
 def test_statements_sent_ahead_run_while_the_caller_goes_on_in_the_same_round_trip(
     db: Database, new_uow: Callable[[], UnitOfWork], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("the wire is PostgreSQL's")
+    _needs_the_wire(db)
     trips = _count_round_trips(monkeypatch)
     with new_uow() as uow, db.writer.connect() as other:
         connection = uow.session.connection()
@@ -345,8 +342,7 @@ def test_statements_sent_ahead_run_while_the_caller_goes_on_in_the_same_round_tr
 def test_an_error_of_a_statement_sent_ahead_fails_the_commit(
     db: Database, new_uow: Callable[[], UnitOfWork]
 ) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("the wire is PostgreSQL's")
+    _needs_the_wire(db)
     with new_uow() as uow, pytest.raises(IntegrityError):
         connection = uow.session.connection()
         _INSERT_GROUP.later(connection, _group("twice ahead", group_id=11))
@@ -362,8 +358,7 @@ def test_an_error_of_a_statement_sent_ahead_fails_the_commit(
 def test_a_rollback_after_sending_ahead_drops_it_and_leaves_the_connection_usable(
     db: Database, new_uow: Callable[[], UnitOfWork]
 ) -> None:
-    if db.dialect != "postgresql":
-        pytest.skip("the wire is PostgreSQL's")
+    _needs_the_wire(db)
     with new_uow() as uow:
         connection = uow.session.connection()
         _INSERT_GROUP.later(connection, _group("sent, rolled back"))
@@ -386,3 +381,8 @@ def _taken_by_someone_else(other: Any, key: int, timeout: float = 5.0) -> bool:
         other.rollback()  # releases the lock it just took
         time.sleep(0.005)
     return False
+
+
+def _needs_the_wire(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("the wire is PostgreSQL's")
