@@ -629,6 +629,62 @@ def test_alerts_a_batch_adds_to_an_open_incident_are_guessed_by_the_next_batch(
     assert len({a.incident_id for a in alerts}) == 1
 
 
+def test_batches_resolving_and_firing_again_what_this_process_saw_skip_their_read(
+    new_uow: Callable[[], UnitOfWork],
+    repeats: list[Delivery],
+    integration: IntegrationCreated,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = integration.credential
+    batch(new_uow, repeats, at(2))  # A and B seen open from here on
+    reads = _counting_reads(monkeypatch)
+
+    resolved = batch(new_uow, [am(key, am_alert(n, status="resolved")) for n in "AB"], at(3))
+    fired = batch(new_uow, [am(key, am_alert(n)) for n in "AB"], at(4))
+
+    assert [outcomes(r) for r in resolved] == [["resolved"]] * 2
+    assert [outcomes(r) for r in fired] == [["created"]] * 2
+    assert reads == [0]  # seen open, then seen with no open alert: nothing to read
+    with db.read_session() as session:
+        alerts = session.scalars(select(Alert).order_by(Alert.id)).all()
+    assert [(a.title, a.status) for a in alerts] == [
+        ("A on payments", "resolved"),
+        ("B on payments", "resolved"),
+        ("A on payments", "firing"),
+        ("B on payments", "firing"),
+    ]
+    assert len({a.incident_id for a in alerts}) == 1  # the incident was never resolved
+
+
+def test_a_key_seen_resolved_that_fired_again_elsewhere_is_repeated_not_doubled(
+    new_uow: Callable[[], UnitOfWork],
+    repeats: list[Delivery],
+    integration: IntegrationCreated,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = integration.credential
+    batch(new_uow, repeats, at(2))
+    batch(new_uow, [am(key, am_alert("A", status="resolved"))], at(3))  # A: no open alert
+    with new_uow() as uow:  # as another process would, without this process knowing
+        uow.session.execute(
+            update(Alert)
+            .where(Alert.title == "A on payments")
+            .values(open_key=Alert.dedup_key, status="firing", resolved_at=None)
+        )
+        uow.commit()
+    reads = _counting_reads(monkeypatch)
+
+    results = batch(new_uow, [am(key, am_alert("A"))], at(4))
+
+    assert [outcomes(r) for r in results] == [["repeated"]]
+    assert reads == [1]  # the check failed: redone with its read
+    with db.read_session() as session:
+        alerts = session.scalars(select(Alert).where(Alert.title == "A on payments")).all()
+    assert [(a.status, a.occurrences) for a in alerts] == [("firing", 3)]
+
+
 def test_a_batch_whose_guess_went_stale_is_redone_without_guessing(
     new_uow: Callable[[], UnitOfWork],
     repeats: list[Delivery],

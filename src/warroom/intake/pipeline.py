@@ -275,19 +275,20 @@ def open_known_batch(
     whoever held them before, and it needs no row locks (which would cost a WAL record per
     alert, and could make the tick wait).
 
-    A batch that only repeats alerts this process saw open in an open group after its last
-    commit (`remember_open_alerts`) skips the read (unless `guess` is false): it takes what
-    it saw as known, and a check that fails the transaction unless all of it still holds
-    (`warroom_require`, migration 0008) travels later, with the batch's writes and its
-    `COMMIT`, so a batch of repeats is one round trip. When the check fails, the caller
-    redoes the batch without guessing (`is_stale_guess`).
+    A batch whose every alert this process saw after its last commit
+    (`remember_open_alerts`: open in an open group, or with no open alert) skips the read
+    (unless `guess` is false): it takes what it saw as known, and a check that fails the
+    transaction unless all of it still holds (`warroom_require`, migration 0008) is sent
+    ahead with the locks, its result read with the batch's next round trip: a batch of
+    repeats is one round trip, one that resolves or adds alerts two. When the check fails,
+    the caller redoes the batch without guessing (`is_stale_guess`).
     """
     xact_locks(session, identity_names(deliveries))
-    guessed = _guessed_repeats(expected, deliveries) if guess else None
+    guessed = _guessed_batch(expected, deliveries) if guess else None
     if guessed is not None:
         _require_guesses(session, credential_hash, expected, guessed)
         # The locks and the check go now, and the server takes and checks while the batch
-        # is applied here; their results come back with the COMMIT's.
+        # is applied here; their results come back with the next round trip's.
         send_ahead(session.connection())
         _prefetched(session).update(guessed)
         return True
@@ -307,15 +308,16 @@ def open_known_batch(
     return True
 
 
-# What this process last saw of open alerts, after each commit: a guess, never trusted
-# without the check in the same transaction (`_REQUIRE_GUESSES`). Several processes change
-# alerts, so nothing else may rely on it.
+# What this process last saw of alerts' keys, after each commit (the open alert in an open
+# group, or None: no open alert): a guess, never trusted without the check in the same
+# transaction (`_REQUIRE_GUESSES`). Several processes change alerts, so nothing else may
+# rely on it.
 # The check finds its rows by primary key (`id = ANY(...)`), as `_WRITE_HELD_POSTGRESQL`
 # does: joined only with `unnest`, its plan, made once per connection and kept, hashed the
 # whole alerts table once that was small when planned, a fifth of PostgreSQL's time for a
 # batch of repeats.
-_SEEN_OPEN: dict[tuple[int, str], OpenAlert] = {}
-_SEEN_OPEN_MAX = 65_536
+_SEEN: dict[tuple[int, str], OpenAlert | None] = {}  # None: no open alert
+_SEEN_MAX = 65_536
 STALE_GUESS = "WR001"  # the SQLSTATE `warroom_require` raises
 _REQUIRE_GUESSES = f"""
 SELECT warroom_require(
@@ -336,28 +338,29 @@ SELECT warroom_require(
           AND a.integration_id = %(integration_id)s::integer AND a.open_key = v.open_key
           AND a.group_id = v.group_id AND a.incident_id IS NOT DISTINCT FROM v.incident_id
           AND g.status = '{OPEN}'
-    ) = %(count)s::integer,
+    ) = %(count)s::integer AND NOT EXISTS (
+        SELECT 1 FROM {Alert.__tablename__} AS a
+        WHERE a.integration_id = %(integration_id)s::integer
+          AND a.open_key = ANY(%(absent_keys)s::text[])
+    ),
     'an alert this process saw open has changed since'
 )
 """
 
 
-def _guessed_repeats(
+def _guessed_batch(
     source: Source, deliveries: Sequence[tuple[Source, Sequence[AlertSignal | ChangeSignal]]]
-) -> dict[tuple[int, str], OpenAlert] | None:
-    """The open alerts of a batch that only repeats alerts seen open, or None."""
-    guessed: dict[tuple[int, str], OpenAlert] = {}
+) -> dict[tuple[int, str], OpenAlert | None] | None:
+    """What this process saw of every key of a batch of triggers and resolves, or None."""
+    guessed: dict[tuple[int, str], OpenAlert | None] = {}
     for _, signals in deliveries:
         for signal in signals:
-            if not isinstance(signal, AlertSignal) or signal.action is not Action.TRIGGER:
+            if not isinstance(signal, AlertSignal) or signal.action is Action.ACKNOWLEDGE:
                 return None
             key = signal.dedup_key
-            if not key:
+            if not key or key.startswith(ID_PREFIX) or (source.id, key) not in _SEEN:
                 return None
-            seen = _SEEN_OPEN.get((source.id, key))
-            if seen is None:
-                return None
-            guessed[(source.id, key)] = seen
+            guessed[(source.id, key)] = _SEEN[(source.id, key)]
     return guessed or None
 
 
@@ -365,9 +368,10 @@ def _require_guesses(
     session: Session,
     credential_hash: str,
     source: Source,
-    guessed: dict[tuple[int, str], OpenAlert],
+    guessed: dict[tuple[int, str], OpenAlert | None],
 ) -> None:
-    seen = [(key, alert) for (_, key), alert in guessed.items()]
+    seen = [(key, alert) for (_, key), alert in guessed.items() if alert is not None]
+    absent = [key for (_, key), alert in guessed.items() if alert is None]
     execute_driver_sql(
         session.connection(),
         _REQUIRE_GUESSES,
@@ -384,6 +388,7 @@ def _require_guesses(
             "group_ids": postgres_array(alert.group_id for _, alert in seen),
             "incident_ids": postgres_array(alert.incident_id for _, alert in seen),
             "count": len(seen),
+            "absent_keys": postgres_array(absent),
         },
         later=True,  # with the batch's writes and its COMMIT
     )
@@ -400,22 +405,23 @@ def open_alerts_seen(session: Session) -> dict[tuple[int, str], OpenAlert | None
 def remember_open_alerts(
     seen: dict[tuple[int, str], OpenAlert | None] | None, keys: Collection[tuple[int, str]]
 ) -> None:
-    """After a commit: remember `keys` whose alert was open in an open group, forget others."""
+    """After a commit: remember `keys` whose alert was open in an open group, and those known
+    to have no open alert (resolved by the batch); forget the others."""
     if seen is None:
         return
-    if len(_SEEN_OPEN) >= _SEEN_OPEN_MAX:
-        _SEEN_OPEN.clear()
+    if len(_SEEN) >= _SEEN_MAX:
+        _SEEN.clear()
     for key in keys:
-        alert = seen.get(key)
-        if alert is not None and alert.group_status == OPEN:
-            _SEEN_OPEN[key] = alert
+        alert = seen.get(key, _UNKNOWN)
+        if alert is None or (isinstance(alert, OpenAlert) and alert.group_status == OPEN):
+            _SEEN[key] = alert
         else:
-            _SEEN_OPEN.pop(key, None)
+            _SEEN.pop(key, None)
 
 
 def forget_open_alerts(keys: Collection[tuple[int, str]]) -> None:
     for key in keys:
-        _SEEN_OPEN.pop(key, None)
+        _SEEN.pop(key, None)
 
 
 def is_stale_guess(error: BaseException) -> bool:
