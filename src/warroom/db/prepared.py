@@ -113,11 +113,7 @@ class Prepared:
         if compiled.wire is not None:
             with contextlib.suppress(wire.Unsupported):  # else a cursor sends it, after the queue
                 return compiled.processed(wire.rows(connection, compiled.wire, parameters))
-        cursor = _executed(connection, compiled.sql, parameters)
-        try:
-            return compiled.processed(cursor.fetchall())
-        finally:
-            cursor.close()
+        return _fetched(connection, compiled, parameters)
 
     def first(self, connection: Connection, params: Params | None = None) -> tuple[Any, ...] | None:
         """The first row, or None when there is none."""
@@ -137,11 +133,7 @@ class Prepared:
         if compiled.wire is not None:
             with contextlib.suppress(wire.Unsupported):  # else a cursor runs it now
                 return Soon(compiled, wire.read_later(connection, compiled.wire, parameters))
-        cursor = _executed(connection, compiled.sql, parameters)
-        try:
-            return Soon(compiled, None, compiled.processed(cursor.fetchall()))
-        finally:
-            cursor.close()
+        return Soon(compiled, None, _fetched(connection, compiled, parameters))
 
     def execute(self, connection: Connection, params: Params | None = None) -> int:
         """Run a statement that returns no rows; returns the number of rows it affected."""
@@ -289,6 +281,15 @@ def send_ahead(connection: Connection) -> None:
     trip (`warroom.db.wire.send_ahead`). Elsewhere nothing is queued."""
     if wire.is_postgresql(connection):
         wire.send_ahead(connection)
+
+
+def _fetched(connection: Connection, compiled: _Compiled, parameters: Any) -> list[tuple[Any, ...]]:
+    """The rows of `compiled` run on a DBAPI cursor (after any queued statements)."""
+    cursor = _executed(connection, compiled.sql, parameters)
+    try:
+        return compiled.processed(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _executed(connection: Connection, sql: str, params: Any) -> Any:

@@ -210,15 +210,9 @@ def send_ahead(connection: Connection) -> None:
     wire, psycopg_connection = _wire_of(connection)
     if not wire.queued:
         return
-    pgconn = psycopg_connection.pgconn
-    queued, wire.queued = wire.queued, []
     try:
-        if pgconn.pipeline_status == pq.PipelineStatus.OFF:
-            pgconn.enter_pipeline_mode()
-        _send_begin_if_due(psycopg_connection, wire.ahead)
-        for item in queued:
-            _send(pgconn, wire, item.statement, item.values, wire.ahead, item.original, item.into)
-        _flush(pgconn)
+        _send_queue(psycopg_connection, wire, wire.ahead)
+        _flush(psycopg_connection.pgconn)
     except OperationalError as error:
         connection.invalidate()
         raise _translated(error, "(statements sent ahead)", None, invalidated=True) from error
@@ -303,14 +297,9 @@ def _exchange(
     """One round trip: [BEGIN] queued... [last] [COMMIT], then Sync; the last one's result."""
     psycopg_connection: PsycopgConnection[Any] = wire.connection
     pgconn = psycopg_connection.pgconn
-    queued, wire.queued = wire.queued, []
     sent, wire.ahead = wire.ahead, []  # whatever `send_ahead` sent: its results come first
     try:
-        if pgconn.pipeline_status == pq.PipelineStatus.OFF:
-            pgconn.enter_pipeline_mode()
-        _send_begin_if_due(psycopg_connection, sent)
-        for item in queued:
-            _send(pgconn, wire, item.statement, item.values, sent, item.original, item.into)
+        _send_queue(psycopg_connection, wire, sent)
         if last is not None:
             _send(pgconn, wire, last[0], last[1], sent, last[2], None)
         if commit:
@@ -336,12 +325,20 @@ def _exchange(
     return outcome
 
 
-def _send_begin_if_due(psycopg_connection: PsycopgConnection[Any], sent: list[_Sent]) -> None:
-    """`BEGIN` first, unless a transaction is open or this pipeline has sent anything yet."""
+def _send_queue(
+    psycopg_connection: PsycopgConnection[Any], wire: _ConnectionWire, sent: list[_Sent]
+) -> None:
+    """Into the connection's pipeline (entered if need be): `BEGIN`, unless a transaction is
+    open or the pipeline has sent anything yet, then the queued statements (noted in `sent`)."""
     pgconn = psycopg_connection.pgconn
+    if pgconn.pipeline_status == pq.PipelineStatus.OFF:
+        pgconn.enter_pipeline_mode()
     if not sent and pgconn.transaction_status == _IDLE and not psycopg_connection.autocommit:
         pgconn.send_query_params(b"BEGIN", None)
         sent.append(_Sent("begin"))
+    queued, wire.queued = wire.queued, []
+    for item in queued:
+        _send(pgconn, wire, item.statement, item.values, sent, item.original, item.into)
 
 
 def _send(

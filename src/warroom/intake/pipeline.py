@@ -312,13 +312,13 @@ def open_known_batch(
 # group, or None: no open alert): a guess, never trusted without the check in the same
 # transaction (`_REQUIRE_GUESSES`). Several processes change alerts, so nothing else may
 # rely on it.
+_SEEN: dict[tuple[int, str], OpenAlert | None] = {}  # None: no open alert
+_SEEN_MAX = 65_536
+STALE_GUESS = "WR001"  # the SQLSTATE `warroom_require` raises
 # The check finds its rows by primary key (`id = ANY(...)`), as `_WRITE_HELD_POSTGRESQL`
 # does: joined only with `unnest`, its plan, made once per connection and kept, hashed the
 # whole alerts table once that was small when planned, a fifth of PostgreSQL's time for a
 # batch of repeats.
-_SEEN: dict[tuple[int, str], OpenAlert | None] = {}  # None: no open alert
-_SEEN_MAX = 65_536
-STALE_GUESS = "WR001"  # the SQLSTATE `warroom_require` raises
 _REQUIRE_GUESSES = f"""
 SELECT warroom_require(
     EXISTS (
@@ -343,7 +343,7 @@ SELECT warroom_require(
         WHERE a.integration_id = %(integration_id)s::integer
           AND a.open_key = ANY(%(absent_keys)s::text[])
     ),
-    'an alert this process saw open has changed since'
+    'an alert this process saw has changed since'
 )
 """
 
@@ -390,7 +390,7 @@ def _require_guesses(
             "count": len(seen),
             "absent_keys": postgres_array(absent),
         },
-        later=True,  # with the batch's writes and its COMMIT
+        later=True,  # sent ahead with the locks by `open_known_batch`
     )
 
 
@@ -980,8 +980,7 @@ def book_groups_of_batch(
             _book_groups(session, [], _group_keys(actual, new_alerts))
     per_transaction(session, _WINDOWS, lambda _: _windows_of(windows.rows()))
     if reserved is not None:
-        ids_left = _reserved_alert_ids(session)
-        ids_left.extend(reversed([row[0] for row in reserved.rows()]))
+        _keep_reserved_alert_ids(session, reserved.rows())
 
 
 def _needs_of_batch(
@@ -1073,8 +1072,7 @@ def _insert_alert(session: Session, values: dict[str, Any]) -> int:
     if not reserved:
         # This alert's key may be forgotten already: it counts apart.
         count = 1 + sum(1 for known in _prefetched(session).values() if known is None)
-        reserved.extend(row[0] for row in _RESERVE_ALERT_IDS.rows(connection, {"count": count}))
-        reserved.reverse()
+        _keep_reserved_alert_ids(session, _RESERVE_ALERT_IDS.rows(connection, {"count": count}))
     alert_id = reserved.pop()
     _INSERT_ALERT_WITH_ID.later(connection, {**values, "id": alert_id})
     return alert_id
@@ -1332,6 +1330,11 @@ def active_windows(session: Session, at: datetime) -> list[grouping.MaintenanceW
 def _reserved_alert_ids(session: Session) -> list[int]:
     """Alert ids reserved by this transaction and not used yet, the next one last."""
     return per_transaction(session, "warroom.intake.alert_ids", lambda _: [])
+
+
+def _keep_reserved_alert_ids(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Keep the ids `_RESERVE_ALERT_IDS` returned, to be used in the order they came."""
+    _reserved_alert_ids(session).extend(reversed([row[0] for row in rows]))
 
 
 _UNENDED_WINDOWS = Prepared(
